@@ -1,0 +1,138 @@
+"""SQLAlchemy implementation of the store port."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from escalink.adapters.db.models import Escalation, Link
+from escalink.ports.store import EscalationRecord, LinkRecord
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # WAL lets the web threads read while a write is in progress; foreign keys are off by default.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_to_head(url: str) -> None:
+    """Apply every migration; safe to call on each start."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "head")
+
+
+def _escalation(row: Escalation) -> EscalationRecord:
+    return EscalationRecord(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        agent_email=row.agent_email,
+        issue_type=row.issue_type,
+        area=row.area,
+        request_type=row.request_type,
+        priority=row.priority,
+        state=row.state,
+        jira_issue_id=row.jira_issue_id,
+        jira_key=row.jira_key,
+        error_code=row.error_code,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlStore:
+    """Store port over SQLAlchemy; one short transaction per call."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def start_escalation(
+        self,
+        *,
+        ticket_id: int,
+        agent_email: str,
+        issue_type: str,
+        area: str | None,
+        request_type: str | None,
+        priority: str | None,
+    ) -> str:
+        escalation_id = str(uuid.uuid4())
+        with self._session() as s, s.begin():
+            s.add(
+                Escalation(
+                    id=escalation_id,
+                    ticket_id=ticket_id,
+                    agent_email=agent_email,
+                    issue_type=issue_type,
+                    area=area,
+                    request_type=request_type,
+                    priority=priority,
+                    state="creating",
+                )
+            )
+        return escalation_id
+
+    def record_issue_created(self, escalation_id: str, *, issue_id: str, key: str) -> None:
+        with self._session() as s, s.begin():
+            row = s.get_one(Escalation, escalation_id)
+            row.jira_issue_id = issue_id
+            row.jira_key = key
+            row.state = "created"
+            exists = s.scalar(
+                select(Link).where(Link.ticket_id == row.ticket_id, Link.jira_issue_id == issue_id)
+            )
+            if exists is None:
+                s.add(Link(ticket_id=row.ticket_id, jira_issue_id=issue_id, jira_key=key, escalation_id=row.id))
+
+    def finish_escalation(self, escalation_id: str, *, state: str, error_code: str | None = None) -> None:
+        with self._session() as s, s.begin():
+            row = s.get_one(Escalation, escalation_id)
+            row.state = state
+            row.error_code = error_code
+
+    def get_escalation(self, escalation_id: str) -> EscalationRecord | None:
+        with self._session() as s:
+            row = s.get(Escalation, escalation_id)
+            return _escalation(row) if row else None
+
+    def links_for_ticket(self, ticket_id: int) -> list[LinkRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(Link).where(Link.ticket_id == ticket_id).order_by(Link.id)).all()
+            return [
+                LinkRecord(
+                    ticket_id=r.ticket_id,
+                    jira_issue_id=r.jira_issue_id,
+                    jira_key=r.jira_key,
+                    escalation_id=r.escalation_id,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]

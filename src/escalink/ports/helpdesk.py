@@ -1,0 +1,30 @@
+"""The helpdesk port (Zendesk)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from escalink.domain.records import Comment, TicketUpdate
+
+
+class Helpdesk(Protocol):
+    """Reads tickets and writes internal notes. Implementations raise domain errors only."""
+
+    def list_comments(self, ticket_id: int) -> list[Comment]:
+        """All comments of a ticket, oldest first, inline images listed as attachments.
+
+        Raises NotFound when the ticket does not exist.
+        """
+        ...
+
+    def download_attachment(self, content_url: str) -> bytes:
+        """The bytes of an attachment, from its `content_url`."""
+        ...
+
+    def update_ticket(self, ticket_id: int, update: TicketUpdate) -> None:
+        """Apply note, status, tags and custom fields in a single request."""
+        ...
+
+    def ticket_url(self, ticket_id: int) -> str:
+        """The agent-facing address of the ticket."""
+        ...

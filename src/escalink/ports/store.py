@@ -1,0 +1,66 @@
+"""The store port: escalations and ticket↔issue links, kept in Escalink's database.
+
+Nothing free-text is stored here: only ids, keys, the policy's choices and error
+codes, so no PHI can end up in the database through this port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRecord:
+    id: str
+    ticket_id: int
+    agent_email: str
+    issue_type: str
+    area: str | None
+    request_type: str | None
+    priority: str | None
+    state: str
+    jira_issue_id: str | None
+    jira_key: str | None
+    error_code: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    ticket_id: int
+    jira_issue_id: str
+    jira_key: str
+    escalation_id: str | None
+    created_at: datetime
+
+
+class Store(Protocol):
+    """Durable state. Each method is one transaction."""
+
+    def start_escalation(
+        self,
+        *,
+        ticket_id: int,
+        agent_email: str,
+        issue_type: str,
+        area: str | None,
+        request_type: str | None,
+        priority: str | None,
+    ) -> str:
+        """Record an escalation in state `creating`; returns its id."""
+        ...
+
+    def record_issue_created(self, escalation_id: str, *, issue_id: str, key: str) -> None:
+        """Store the created issue and the ticket↔issue link together."""
+        ...
+
+    def finish_escalation(self, escalation_id: str, *, state: str, error_code: str | None = None) -> None:
+        """Move an escalation to a final state (`done`, `incomplete`, `failed`)."""
+        ...
+
+    def get_escalation(self, escalation_id: str) -> EscalationRecord | None: ...
+
+    def links_for_ticket(self, ticket_id: int) -> list[LinkRecord]: ...

@@ -1,0 +1,108 @@
+"""The JSON API used by the sidebar and by scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path
+
+from escalink.bootstrap import Container
+from escalink.domain.draft import EscalationDraft, Problem
+from escalink.domain.errors import NotFound
+from escalink.web.api.schemas import (
+    AttachmentOutcome,
+    StepOut,
+    EscalationOut,
+    EscalationRecordOut,
+    LinkOut,
+    TicketLinksOut,
+    ValidationResult,
+)
+from escalink.web.deps import container, require_token
+from escalink.web.problems import PROBLEM_JSON, FieldError, ProblemDetails
+
+router = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}} for code in (401, 404, 422, 502, 503)
+}
+
+
+def _fe(problems: tuple[Problem, ...] | list[Problem]) -> list[FieldError]:
+    return [FieldError(field=p.field, code=p.code, message=p.message) for p in problems]
+
+
+@router.get("/policy", summary="The escalation policy in force")
+def get_policy(c: Container = Depends(container)) -> dict[str, Any]:
+    return c.policy.model_dump(mode="json")
+
+
+@router.post("/escalations/validate", response_model=ValidationResult, responses=PROBLEMS,
+             summary="Every problem of a draft at once; sends nothing")
+def validate(draft: EscalationDraft, c: Container = Depends(container)) -> ValidationResult:
+    preview = c.escalations.validate(draft)
+    d = preview.decision
+    return ValidationResult(
+        valid=d.ok,
+        issue_type=d.issue_type_name,
+        request_type=d.request_type,
+        errors=_fe(d.problems),
+        warnings=_fe(d.warnings),
+    )
+
+
+@router.post("/escalations", response_model=EscalationOut, status_code=201, responses=PROBLEMS,
+             summary="Escalate a ticket: create the Jira issue, link it, put the ticket on hold")
+def escalate(draft: EscalationDraft, c: Container = Depends(container)) -> EscalationOut:
+    r = c.escalations.escalate(draft)
+    return EscalationOut(
+        escalation_id=r.escalation_id,
+        ticket_id=r.ticket_id,
+        state=r.state,
+        jira_issue_id=r.issue.id,
+        jira_key=r.issue.key,
+        jira_url=r.issue.url,
+        issue_type=r.issue_type,
+        request_type=r.request_type,
+        priority=r.priority,
+        zendesk_status=r.zendesk_status,
+        attachments=[AttachmentOutcome(id=a.id, file_name=a.file_name, sent=a.sent) for a in r.attachments],
+        steps=[StepOut(step=s.step, ok=s.ok, detail=s.detail) for s in r.steps],
+        warnings=_fe(r.warnings),
+    )
+
+
+@router.get("/escalations/{escalation_id}", response_model=EscalationRecordOut, responses=PROBLEMS)
+def get_escalation(escalation_id: str, c: Container = Depends(container)) -> EscalationRecordOut:
+    rec = c.store.get_escalation(escalation_id)
+    if rec is None:
+        raise NotFound(f"No escalation {escalation_id}.")
+    return EscalationRecordOut(escalation_id=rec.id, **{k: getattr(rec, k) for k in (
+        "ticket_id", "state", "issue_type", "area", "request_type", "priority", "jira_issue_id", "jira_key",
+        "error_code", "created_at", "updated_at")})
+
+
+@router.get("/tickets/{ticket_id}/links", response_model=TicketLinksOut, responses=PROBLEMS,
+            summary="The Jira issues linked to a ticket, with live details")
+def ticket_links(ticket_id: int = Path(gt=0), c: Container = Depends(container)) -> TicketLinksOut:
+    linked = c.links.for_ticket(ticket_id)
+    out = []
+    for item in linked:
+        v = item.issue
+        out.append(LinkOut(
+            jira_issue_id=item.link.jira_issue_id,
+            key=v.key if v else item.link.jira_key,
+            summary=v.summary if v else None,
+            status=v.status if v else None,
+            priority=v.priority if v else None,
+            assignee=v.assignee if v else None,
+            updated=v.updated if v else None,
+            url=v.url if v else c.tracker.issue_url(item.link.jira_key),
+            linked_at=item.link.created_at,
+            escalation_id=item.link.escalation_id,
+            error=item.error,
+        ))
+    warnings = []
+    if len(out) > 1:
+        warnings.append(FieldError(field="links", code="several_issues", message=(
+            "Best practice is one Jira issue per Zendesk ticket: comments sent with Notify go to ALL linked issues.")))
+    return TicketLinksOut(ticket_id=ticket_id, links=out, warnings=warnings)

@@ -1,0 +1,80 @@
+"""Response models of the HTTP API (they shape the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from escalink.web.problems import FieldError
+
+
+class ValidationResult(BaseModel):
+    valid: bool
+    issue_type: str | None
+    request_type: str | None
+    errors: list[FieldError]
+    warnings: list[FieldError]
+
+
+class AttachmentOutcome(BaseModel):
+    id: int
+    file_name: str
+    sent: bool
+
+
+class StepOut(BaseModel):
+    step: str
+    ok: bool
+    detail: str = ""
+
+
+class EscalationOut(BaseModel):
+    escalation_id: str
+    ticket_id: int
+    state: str
+    jira_issue_id: str
+    jira_key: str
+    jira_url: str
+    issue_type: str
+    request_type: str | None
+    priority: str | None
+    zendesk_status: str | None
+    attachments: list[AttachmentOutcome]
+    steps: list[StepOut]
+    warnings: list[FieldError]
+
+
+class EscalationRecordOut(BaseModel):
+    escalation_id: str
+    ticket_id: int
+    state: str
+    issue_type: str
+    area: str | None
+    request_type: str | None
+    priority: str | None
+    jira_issue_id: str | None
+    jira_key: str | None
+    error_code: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LinkOut(BaseModel):
+    jira_issue_id: str
+    key: str
+    summary: str | None
+    status: str | None
+    priority: str | None
+    assignee: str | None
+    updated: str | None
+    url: str | None
+    linked_at: datetime
+    escalation_id: str | None
+    error: str | None
+
+
+class TicketLinksOut(BaseModel):
+    ticket_id: int
+    links: list[LinkOut]
+    warnings: list[FieldError]

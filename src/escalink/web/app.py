@@ -1,0 +1,27 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from escalink import __version__
+from escalink.bootstrap import Container
+from escalink.web import problems
+from escalink.web.api.routes import router as api_router
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="Escalink",
+        version=__version__,
+        description="Escalate Zendesk tickets into Jira: policy-checked fields, linked issues, ticket on hold.",
+    )
+    app.state.container = container
+    problems.install(app)
+    app.include_router(api_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
