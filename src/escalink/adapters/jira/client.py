@@ -1,0 +1,242 @@
+"""JiraTracker: the Tracker port over Jira Cloud (REST v3) or Data Center (REST v2)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from escalink.adapters.http import Clock, Sleep, VendorHTTP, VendorProfile, utc_now
+from escalink.adapters.jira.fields import FieldCatalog, TTLCache
+from escalink.adapters.jira.mapper import Flavor, IssueMapper, MappedIssue
+from escalink.config import Settings
+from escalink.domain.draft import Problem
+from escalink.domain.errors import VendorRejected, VendorUnavailable
+from escalink.domain.records import CreatedIssue, IssueSpec, IssueView
+
+API_PREFIX: dict[str, str] = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
+# An agent who is missing from Jira today may be added tomorrow: remember a miss briefly only.
+NEGATIVE_USER_CACHE_SECONDS = 300.0
+VIEW_FIELDS = "summary,status,priority,assignee,updated"
+
+
+def jira_profile(flavor: Flavor) -> VendorProfile:
+    settings_hint = (
+        "ESCALINK_JIRA_EMAIL and ESCALINK_JIRA_API_TOKEN" if flavor == "cloud" else "ESCALINK_JIRA_PAT"
+    )
+    return VendorProfile(
+        key="jira",
+        display_name="Jira",
+        credentials_hint=f"ask an admin to check Escalink's Jira credentials ({settings_hint})",
+    )
+
+
+class _BearerAuth(httpx.Auth):
+    """Data Center personal access tokens travel as a bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+class JiraTracker:
+    """Creates escalation issues in Jira and reads them back (ports.tracker.Tracker).
+
+    Discovery (issue types, create-screen fields, reporters' accounts) is cached for
+    `cache_seconds`, so a warm escalation costs one create request plus its uploads.
+    """
+
+    def __init__(
+        self,
+        http: VendorHTTP,
+        *,
+        flavor: Flavor,
+        field_names: Mapping[str, str],
+        field_ids: Mapping[str, str] | None = None,
+        cache_seconds: float = 3600.0,
+        link_icon_url: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.http = http
+        self.flavor: Flavor = flavor
+        self.prefix = API_PREFIX[flavor]
+        self.catalog = FieldCatalog(
+            http,
+            self.prefix,
+            field_names=field_names,
+            field_ids=field_ids,
+            cache_seconds=cache_seconds,
+            monotonic=monotonic,
+        )
+        self.mapper = IssueMapper(self.catalog, flavor)
+        self._users = TTLCache(cache_seconds, monotonic)
+        self._user_ttl = cache_seconds
+        self._link_icon_url = link_icon_url
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> JiraTracker:
+        """Build from Settings; `transport` lets tests answer in place of Jira."""
+        flavor: Flavor = settings.jira_flavor
+        auth: httpx.Auth = (
+            httpx.BasicAuth(settings.jira_email, settings.jira_api_token.get_secret_value())
+            if flavor == "cloud"
+            else _BearerAuth(settings.jira_pat.get_secret_value())
+        )
+        http = VendorHTTP(
+            settings.jira_url,
+            profile=jira_profile(flavor),
+            auth=auth,
+            timeout=settings.http_timeout_seconds,
+            max_attempts=settings.http_max_attempts,
+            max_retry_wait=settings.http_max_retry_wait_seconds,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+        )
+        icon = f"{settings.zendesk_url.rstrip('/')}/favicon.ico" if settings.zendesk_url else None
+        return cls(
+            http,
+            flavor=flavor,
+            field_names=settings.jira_field_names,
+            field_ids=settings.jira_field_ids,
+            cache_seconds=settings.discovery_cache_seconds,
+            link_icon_url=icon,
+            monotonic=monotonic,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def issue_url(self, key: str) -> str:
+        return f"{self.http.base_url}/browse/{key}"
+
+    def check_issue(self, spec: IssueSpec) -> list[str]:
+        """Display names of fields that would be left blank; raises TrackerMisconfigured. Writes nothing."""
+        return list(self._map(spec).omitted)
+
+    def create_issue(self, spec: IssueSpec) -> CreatedIssue:
+        """One POST with every field; attachments and the remote link follow separately."""
+        mapped = self._map(spec)
+        try:
+            response = self.http.request("POST", f"{self.prefix}/issue", json={"fields": mapped.fields})
+        except VendorRejected as exc:
+            raise self._readable(spec, exc) from None
+        body = _json(response, self.http)
+        key = str(body.get("key", ""))
+        return CreatedIssue(
+            id=str(body.get("id", "")), key=key, url=self.issue_url(key), omitted_fields=mapped.omitted
+        )
+
+    def add_attachment(self, issue_id: str, file_name: str, content: bytes, content_type: str) -> None:
+        # Jira refuses multipart uploads without this header (XSRF protection for form posts).
+        self.http.request(
+            "POST",
+            f"{self.prefix}/issue/{issue_id}/attachments",
+            files={"file": (file_name, content, content_type or "application/octet-stream")},
+            headers={"X-Atlassian-Token": "no-check"},
+        )
+
+    def add_remote_link(self, issue_id: str, global_id: str, url: str, title: str) -> None:
+        obj: dict[str, Any] = {"url": url, "title": title}
+        icon: dict[str, str] = {"title": "Zendesk ticket"}
+        if self._link_icon_url:
+            icon["url16x16"] = self._link_icon_url
+        obj["icon"] = icon
+        payload = {
+            "globalId": global_id,
+            "application": {"type": "com.zendesk.support", "name": "Zendesk"},
+            "relationship": "escalated from",
+            "object": obj,
+        }
+        # Jira updates the link that already carries this globalId instead of adding a
+        # second one, so repeating the POST after a timeout is harmless.
+        self.http.request("POST", f"{self.prefix}/issue/{issue_id}/remotelink", json=payload, idempotent=True)
+
+    def get_issue(self, issue_id: str) -> IssueView:
+        response = self.http.request("GET", f"{self.prefix}/issue/{issue_id}", params={"fields": VIEW_FIELDS})
+        body = _json(response, self.http)
+        fields = body.get("fields") or {}
+        key = str(body.get("key", ""))
+        return IssueView(
+            id=str(body.get("id", issue_id)),
+            key=key,
+            summary=str(fields.get("summary") or ""),
+            status=str((fields.get("status") or {}).get("name") or ""),
+            priority=(fields.get("priority") or {}).get("name"),
+            assignee=(fields.get("assignee") or {}).get("displayName"),
+            updated=fields.get("updated"),
+            url=self.issue_url(key),
+        )
+
+    def find_user(self, email: str) -> str | None:
+        """The reporter value for an agent's e-mail: Cloud accountId or DC user name; cached."""
+        wanted = email.strip().casefold()
+        if not wanted:
+            return None
+        found: str | None = self._users.get_or_load(
+            wanted,
+            lambda: self._search_user(wanted),
+            ttl_for=lambda user: self._user_ttl if user else min(self._user_ttl, NEGATIVE_USER_CACHE_SECONDS),
+        )
+        return found
+
+    def _search_user(self, email: str) -> str | None:
+        if self.flavor == "cloud":
+            users = self.http.get_json(f"{self.prefix}/user/search", params={"query": email})
+            id_key = "accountId"
+        else:
+            users = self.http.get_json(f"{self.prefix}/user/search", params={"username": email})
+            id_key = "name"
+        if not isinstance(users, list):
+            return None
+        candidates = [u for u in users if isinstance(u, dict) and u.get(id_key) and u.get("active", True)]
+        exact = [u for u in candidates if str(u.get("emailAddress", "")).casefold() == email]
+        if len(exact) == 1:
+            return str(exact[0][id_key])
+        # Cloud hides e-mail addresses by default (profile visibility): a single active human
+        # account matching the query is taken as the agent; several are never guessed between.
+        humans = [u for u in candidates if u.get("accountType", "atlassian") == "atlassian"]
+        if not exact and len(humans) == 1 and not humans[0].get("emailAddress"):
+            return str(humans[0][id_key])
+        return None
+
+    def _map(self, spec: IssueSpec) -> MappedIssue:
+        return self.mapper.map(spec, self.find_user(spec.reporter_email))
+
+    def _readable(self, spec: IssueSpec, exc: VendorRejected) -> VendorRejected:
+        """Jira names fields by id in its errors; agents and admins know them by name."""
+        meta = self.catalog.issue_type(spec.project_key, spec.issue_type)
+        problems = [
+            Problem(self.mapper.field_label(meta, p.field), p.code, p.message) if p.field else p
+            for p in exc.problems
+        ]
+        # A refusal means cached metadata may be stale (a field removed, an option renamed).
+        self.catalog.clear()
+        return VendorRejected(exc.message, problems=problems, vendor=exc.vendor)
+
+
+def _json(response: httpx.Response, http: VendorHTTP) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise VendorUnavailable(
+            f"{http.profile.display_name} answered with something Escalink cannot read; check Jira "
+            "before trying again.",
+            vendor=http.profile.key,
+        )
+    return body

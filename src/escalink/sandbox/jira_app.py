@@ -1,0 +1,350 @@
+"""Emulated Jira: Cloud routes under /rest/api/3 and Data Center routes under /rest/api/2.
+
+Cloud calls authenticate with Basic `email:api_token` and are checked against the Cloud spec;
+Data Center calls use a Bearer personal access token and the DC spec (see `recorder.SpecGate`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from escalink.sandbox.jira_rules import JqlError, check_create, is_adf_doc, jql_filter
+from escalink.sandbox.jira_state import JiraIssue, JiraState, JiraUser, now_jira
+from escalink.sandbox.jira_views import Views
+from escalink.sandbox.recorder import CallRecorder, Rejection, SpecGate, add_sandbox_routes
+
+UNAUTHENTICATED = ["You are not authenticated. Authentication required to perform this operation."]
+
+
+def jira_error(
+    status: int, messages: list[str] | None = None, errors: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"errorMessages": messages or [], "errors": errors or {}}, status_code=status)
+
+
+def _not_found(what: str = "Issue does not exist or you do not have permission to see it.") -> JSONResponse:
+    return jira_error(404, [what])
+
+
+def authenticated_user(state: JiraState, vendor: str, headers: Mapping[str, str]) -> JiraUser | None:
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    if vendor == "jira-cloud" and scheme.lower() == "basic":
+        try:
+            email, _, token = base64.b64decode(credential, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return state.service_user if (email, token) == (state.cloud_email, state.cloud_api_token) else None
+    if vendor == "jira-dc" and scheme.lower() == "bearer" and credential == state.dc_pat:
+        return state.service_user
+    return None
+
+
+def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
+    prefix = "/rest/api/3" if cloud else "/rest/api/2"
+    vendor = "jira-cloud" if cloud else "jira-dc"
+
+    def views(request: Request) -> Views:
+        return Views(str(request.base_url), cloud)
+
+    def me(request: Request) -> JiraUser:
+        user = authenticated_user(state, vendor, {k.lower(): v for k, v in request.headers.items()})
+        assert user is not None  # the gate refused unauthenticated calls already
+        return user
+
+    def text_ok(value: Any) -> bool:
+        return is_adf_doc(value) if cloud else isinstance(value, str)
+
+    @app.get(f"{prefix}/myself")
+    def myself(request: Request) -> Any:
+        return views(request).user(me(request))
+
+    @app.get(f"{prefix}/serverInfo")
+    def server_info(request: Request) -> Any:
+        version = ("1001.0.0-SNAPSHOT", [1001, 0, 0], "Cloud") if cloud else ("10.3.1", [10, 3, 1], "Server")
+        return {
+            "baseUrl": str(request.base_url).rstrip("/"),
+            "version": version[0],
+            "versionNumbers": version[1],
+            "deploymentType": version[2],
+            "buildNumber": 100 if cloud else 10030001,
+            "serverTime": now_jira(),
+            "scmInfo": "sandbox",
+            "serverTitle": "Jira",
+        }
+
+    @app.get(f"{prefix}/user/search")
+    def user_search(request: Request, query: str | None = None, username: str | None = None) -> Any:
+        needle = query if cloud else username
+        if not needle:
+            param = "query" if cloud else "username"
+            return jira_error(400, [f"The '{param}' query parameter is required."])
+        return [views(request).user(u) for u in state.search_users(needle)]
+
+    @app.get(f"{prefix}/project/{{project_id_or_key}}")
+    def project(request: Request, project_id_or_key: str) -> Any:
+        if project_id_or_key.upper() not in ("ESCA", "10000"):
+            return _not_found(f"No project could be found with key '{project_id_or_key}'.")
+        v = views(request)
+        return {**v.project(), "issueTypes": [v.issue_type(t) for t in ("10001", "10002")]}
+
+    @app.get(f"{prefix}/issue/createmeta/{{project_id_or_key}}/issuetypes")
+    def createmeta_types(request: Request, project_id_or_key: str) -> Any:
+        if project_id_or_key.upper() not in ("ESCA", "10000"):
+            return _not_found(f"No project could be found with key '{project_id_or_key}'.")
+        types = [views(request).issue_type(t) for t in ("10001", "10002")]
+        if cloud:
+            return {"issueTypes": types, "maxResults": 50, "startAt": 0, "total": len(types)}
+        return {"values": types, "maxResults": 50, "startAt": 0, "total": len(types), "isLast": True}
+
+    @app.get(f"{prefix}/issue/createmeta/{{project_id_or_key}}/issuetypes/{{issue_type_id}}")
+    def createmeta_fields(request: Request, project_id_or_key: str, issue_type_id: str) -> Any:
+        if project_id_or_key.upper() not in ("ESCA", "10000") or issue_type_id not in ("10001", "10002"):
+            return _not_found(f"Issue type with id '{issue_type_id}' does not exist in project.")
+        with state.lock:
+            metas = [views(request).field_meta(f) for f in state.screen(issue_type_id)]
+        if cloud:
+            return {"fields": metas, "maxResults": 50, "startAt": 0, "total": len(metas)}
+        return {"values": metas, "maxResults": 50, "startAt": 0, "total": len(metas), "isLast": True}
+
+    @app.post(f"{prefix}/issue")
+    async def create_issue(request: Request) -> Any:
+        body = await request.json()
+        with state.lock:
+            outcome = check_create(state, body, cloud)
+            if (
+                outcome.errors
+                or outcome.messages
+                or outcome.reporter is None
+                or outcome.issue_type_id is None
+            ):
+                return jira_error(400, outcome.messages, outcome.errors)
+            issue = state.create_issue(
+                outcome.issue_type_id, outcome.fields, outcome.reporter, outcome.assignee
+            )
+        url = f"{views(request).api}/issue/{issue.id}"
+        return JSONResponse({"id": issue.id, "key": issue.key, "self": url}, status_code=201)
+
+    def find(key: str) -> JiraIssue | None:
+        return state.issue(key)
+
+    @app.get(f"{prefix}/issue/{{key}}")
+    def get_issue(request: Request, key: str, fields: str | None = None) -> Any:
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            wanted = {f.strip() for f in fields.split(",")} if fields else None
+            return views(request).issue(issue, state.screen(issue.issue_type_id), wanted)
+
+    @app.post(f"{prefix}/issue/{{key}}/attachments")
+    async def add_attachments(request: Request, key: str) -> Any:
+        # Jira's XSRF protection refuses multipart posts without this header.
+        if request.headers.get("x-atlassian-token", "").lower() != "no-check":
+            return Response("XSRF check failed", status_code=403, media_type="text/plain")
+        form = await request.form()
+        files = [f for f in form.getlist("file") if not isinstance(f, str)]
+        # Read the parts before taking the state lock: never hold it across an await.
+        contents = [
+            (f.filename or "file", f.content_type or "application/octet-stream", await f.read())
+            for f in files
+        ]
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            if not files:
+                return jira_error(400, ["No attachments were found in the request (multipart field 'file')."])
+            added = []
+            for filename, mime, data in contents:
+                att_id = state.next_id()
+                att: dict[str, Any] = {
+                    "id": att_id,
+                    "filename": filename,
+                    "author": me(request),
+                    "created": now_jira(),
+                    "size": len(data),
+                    "mimeType": mime,
+                }
+                state.attachment_data[att_id] = data
+                issue.attachments.append(att)
+                added.append(views(request).attachment(att))
+            state.touch(issue)
+        return added
+
+    @app.get(f"{prefix}/issue/{{key}}/remotelink")
+    def list_remote_links(request: Request, key: str, globalId: str | None = None) -> Any:  # noqa: N803
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            links = [_link_json(views(request), issue, link) for link in issue.remote_links]
+        if globalId is not None:
+            match = [link for link in links if link.get("globalId") == globalId]
+            return match[0] if match else _not_found("No remote link with that globalId.")
+        return links
+
+    @app.post(f"{prefix}/issue/{{key}}/remotelink")
+    async def upsert_remote_link(request: Request, key: str) -> Any:
+        body = await request.json()
+        obj = body.get("object") or {}
+        errors = {k: f"'{k}' is required." for k in ("title", "url") if not obj.get(k)}
+        if errors:
+            return jira_error(400, [], errors)
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            gid = body.get("globalId")
+            existing = next((li for li in issue.remote_links if gid and li.get("globalId") == gid), None)
+            if existing is not None:
+                existing.update({k: v for k, v in body.items() if k != "id"})
+                link, status = existing, 200
+            else:
+                link, status = {**body, "id": int(state.next_id())}, 201
+                issue.remote_links.append(link)
+            state.touch(issue)
+        return JSONResponse(
+            {"id": link["id"], "self": f"{views(request).api}/issue/{issue.id}/remotelink/{link['id']}"},
+            status_code=status,
+        )
+
+    @app.get(f"{prefix}/issue/{{key}}/comment")
+    def list_comments(request: Request, key: str) -> Any:
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            comments = [views(request).comment(issue, c) for c in issue.comments]
+        return {"comments": comments, "maxResults": len(comments), "startAt": 0, "total": len(comments)}
+
+    @app.post(f"{prefix}/issue/{{key}}/comment")
+    async def add_comment(request: Request, key: str) -> Any:
+        body = await request.json()
+        if not text_ok(body.get("body")):
+            kind = "an Atlassian Document" if cloud else "a string"
+            return jira_error(400, [], {"comment": f"Comment body must be {kind}."})
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            comment = {
+                "id": state.next_id(),
+                "author": me(request),
+                "body": body["body"],
+                "created": now_jira(),
+            }
+            issue.comments.append(comment)
+            state.touch(issue)
+            return JSONResponse(views(request).comment(issue, comment), status_code=201)
+
+    @app.get(f"{prefix}/issue/{{key}}/properties/{{prop}}")
+    def get_property(key: str, prop: str) -> Any:
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            if prop not in issue.properties:
+                return _not_found(f"The property with key '{prop}' does not exist.")
+            return {"key": prop, "value": issue.properties[prop]}
+
+    @app.put(f"{prefix}/issue/{{key}}/properties/{{prop}}")
+    async def put_property(key: str, prop: str, request: Request) -> Any:
+        value = await request.json()
+        with state.lock:
+            issue = find(key)
+            if issue is None:
+                return _not_found()
+            created = prop not in issue.properties
+            issue.properties[prop] = value
+        return Response(status_code=201 if created else 200)
+
+    async def search(
+        request: Request, jql: str, max_results: int, fields: list[str] | None, start: int
+    ) -> Any:
+        with state.lock:
+            try:
+                found = jql_filter(state, jql)
+            except JqlError as exc:
+                return jira_error(400, [str(exc)])
+            wanted = set(fields) if fields else {"summary", "status", "priority", "assignee", "updated"}
+            page = [views(request).issue(i, state.screen(i.issue_type_id), wanted) for i in found]
+        if cloud:
+            return {"issues": page[:max_results], "isLast": len(page) <= max_results}
+        return {
+            "startAt": start,
+            "maxResults": max_results,
+            "total": len(page),
+            "issues": page[start : start + max_results],
+        }
+
+    search_path = f"{prefix}/search/jql" if cloud else f"{prefix}/search"
+
+    @app.get(search_path)
+    async def search_get(
+        request: Request,
+        jql: str = "",
+        maxResults: int = 50,  # noqa: N803
+        fields: str | None = None,
+        startAt: int = 0,
+    ) -> Any:  # noqa: N803
+        names = [f for f in (fields or "").split(",") if f]
+        return await search(request, jql, maxResults, names or None, startAt)
+
+    @app.post(search_path)
+    async def search_post(request: Request) -> Any:
+        body = await request.json()
+        return await search(
+            request,
+            body.get("jql", ""),
+            int(body.get("maxResults", 50)),
+            body.get("fields"),
+            int(body.get("startAt", 0)),
+        )
+
+
+def _link_json(v: Views, issue: JiraIssue, link: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": link["id"], "self": f"{v.api}/issue/{issue.id}/remotelink/{link['id']}"}
+    for k in ("globalId", "application", "relationship", "object"):
+        if k in link:
+            out[k] = link[k]
+    return out
+
+
+def _spec_rejection(vendor: str, errors: list[str]) -> Rejection:
+    status = 404 if any(e.startswith("unknown path") for e in errors) else 400
+    return Rejection(status, {"errorMessages": errors, "errors": {}})
+
+
+def create_jira_app(state: JiraState, recorder: CallRecorder) -> Any:
+    """The emulator as an ASGI app (FastAPI wrapped in the spec gate)."""
+    app = FastAPI(title="Jira sandbox", openapi_url=None, docs_url=None, redoc_url=None)
+    add_sandbox_routes(app, recorder)
+    _register(app, state, cloud=True)
+    _register(app, state, cloud=False)
+
+    @app.get("/secure/attachment/{att_id}/{name}")
+    def attachment_content(att_id: str, name: str) -> Response:
+        data = state.attachment_data.get(att_id)
+        if data is None:
+            return _not_found("Attachment not found.")
+        return Response(data, media_type="application/octet-stream")
+
+    def vendor_of(path: str) -> str | None:
+        if path.startswith("/rest/api/3/"):
+            return "jira-cloud"
+        if path.startswith("/rest/api/2/"):
+            return "jira-dc"
+        return None
+
+    def auth(vendor: str, headers: Mapping[str, str]) -> Rejection | None:
+        if authenticated_user(state, vendor, headers) is None:
+            return Rejection(401, {"errorMessages": UNAUTHENTICATED, "errors": {}})
+        return None
+
+    return SpecGate(app, recorder, vendor_of, auth, _spec_rejection, label="jira")

@@ -1,0 +1,151 @@
+"""The escalation use case over in-memory fakes: order of calls and what is (not) written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
+from escalink.domain.draft import EscalationDraft
+from escalink.domain.errors import DraftRejected, TrackerMisconfigured, VendorUnavailable
+from escalink.domain.records import Attachment, Comment, CreatedIssue, IssueSpec, IssueView, TicketUpdate
+from escalink.policy import load_policy
+from escalink.services.escalate import EscalationOptions, EscalationService
+
+CHECKLIST = ["reviewed_escalations_chart", "escalation_necessary", "issue_type_identified"]
+UUID = "3f2b8c1e-9a4d-4e6b-8f1a-2c3d4e5f6a7b"
+
+
+class FakeHelpdesk:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.fail_download = False
+
+    def list_comments(self, ticket_id: int) -> list[Comment]:
+        self.calls.append(("list_comments", ticket_id))
+        att = Attachment(501, "screen.png", "http://z/a/501", "image/png", 10)
+        return [Comment(1, 9, "hello", True, "2026-01-01T00:00:00Z", (att,))]
+
+    def download_attachment(self, content_url: str) -> bytes:
+        self.calls.append(("download", content_url))
+        if self.fail_download:
+            raise VendorUnavailable("Zendesk is unavailable")
+        return b"png"
+
+    def update_ticket(self, ticket_id: int, update: TicketUpdate) -> None:
+        self.calls.append(("update", update))
+
+    def ticket_url(self, ticket_id: int) -> str:
+        return f"https://z.example/agent/tickets/{ticket_id}"
+
+
+class FakeTracker:
+    def __init__(self, misconfigured: bool = False) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.misconfigured = misconfigured
+
+    def check_issue(self, spec: IssueSpec) -> list[str]:
+        self.calls.append(("check", spec.issue_type))
+        if self.misconfigured:
+            raise TrackerMisconfigured("Severity is not on the create screen")
+        return []
+
+    def create_issue(self, spec: IssueSpec) -> CreatedIssue:
+        self.calls.append(("create", spec))
+        return CreatedIssue("10001", "ESCA-1", "https://j.example/browse/ESCA-1")
+
+    def add_attachment(self, issue_id: str, file_name: str, content: bytes, content_type: str) -> None:
+        self.calls.append(("attach", file_name))
+
+    def add_remote_link(self, issue_id: str, global_id: str, url: str, title: str) -> None:
+        self.calls.append(("link", global_id))
+
+    def get_issue(self, issue_id: str) -> IssueView:
+        raise AssertionError("not used")
+
+    def issue_url(self, key: str) -> str:
+        return f"https://j.example/browse/{key}"
+
+
+def bug_draft(**over: Any) -> EscalationDraft:
+    data: dict[str, Any] = {
+        "ticket_id": 42, "agent_email": "agent@example.com", "area": "Incorrect Messaging",
+        "summary": "Reminder message shows the wrong program name", "member_uuids": [UUID],
+        "steps_to_reproduce": ["Opened app", "Opened messages", "Saw the wrong program name"],
+        "expected_result": "The reminder names the enrolled program",
+        "actual_result": "It names a program the member is not in",
+        "severity": "Medium", "priority": "Major", "platform": "iOS",
+        "attachment_ids": [501], "checklist": CHECKLIST,
+    }
+    data.update(over)
+    return EscalationDraft.model_validate(data)
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> SqlStore:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    upgrade_to_head(url)
+    return SqlStore(make_engine(url))
+
+
+def service(store: SqlStore, hd: FakeHelpdesk, tr: FakeTracker, **opts: Any) -> EscalationService:
+    return EscalationService(load_policy(), hd, tr, store, EscalationOptions(**opts))  # type: ignore[arg-type]
+
+
+def test_happy_path_calls_each_vendor_step_once_in_order(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    result = service(store, hd, tr, linked_issues_field_id=77).escalate(bug_draft())
+    assert [c[0] for c in tr.calls] == ["check", "create", "attach", "link"]
+    assert [c[0] for c in hd.calls] == ["list_comments", "download", "update"]
+    update = hd.calls[-1][1]
+    assert update.status == "hold" and "ESCA-1" in update.internal_note
+    assert update.custom_fields == {77: "ESCA-1"}
+    assert result.state == "done" and result.zendesk_status == "hold"
+    assert store.get_escalation(result.escalation_id).state == "done"  # type: ignore[union-attr]
+    assert [lk.jira_key for lk in store.links_for_ticket(42)] == ["ESCA-1"]
+    spec = tr.calls[1][1]
+    assert spec.issue_type == "Bug" and spec.member_uuids == (UUID,)
+
+
+def test_invalid_draft_sends_nothing_and_stores_nothing(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    with pytest.raises(DraftRejected) as err:
+        service(store, hd, tr).escalate(bug_draft(priority="Release Blocker", member_uuids=["nope"], summary=""))
+    fields = {p.field for p in err.value.problems}
+    assert {"priority", "member_uuids[0]", "summary"} <= fields
+    assert hd.calls == [] and tr.calls == [] and store.links_for_ticket(42) == []
+
+
+def test_attachment_not_on_ticket_is_refused_before_any_write(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    with pytest.raises(DraftRejected) as err:
+        service(store, hd, tr).escalate(bug_draft(attachment_ids=[501, 999]))
+    assert [p.field for p in err.value.problems] == ["attachment_ids[1]"]
+    assert [c[0] for c in tr.calls] == ["check"]
+    assert store.links_for_ticket(42) == []
+
+
+def test_tracker_misconfiguration_is_raised_before_any_write(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker(misconfigured=True)
+    with pytest.raises(TrackerMisconfigured):
+        service(store, hd, tr).escalate(bug_draft())
+    assert hd.calls == [] and [c[0] for c in tr.calls] == ["check"]
+
+
+def test_a_failed_attachment_keeps_the_issue_and_reports_the_step(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    hd.fail_download = True
+    result = service(store, hd, tr).escalate(bug_draft())
+    assert result.state == "incomplete"
+    assert [(a.file_name, a.sent) for a in result.attachments] == [("screen.png", False)]
+    assert [s.step for s in result.steps if not s.ok] == ["attachment:501"]
+    rec = store.get_escalation(result.escalation_id)
+    assert rec is not None and rec.state == "incomplete" and rec.error_code == "attachment:501"
+    assert [c[0] for c in hd.calls][-1] == "update"  # the ticket is still linked and put on hold
+
+
+def test_no_hold_when_disabled(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    result = service(store, hd, tr, hold_after_escalation=False).escalate(bug_draft(attachment_ids=[]))
+    assert hd.calls[-1][1].status is None and result.zendesk_status is None
