@@ -114,7 +114,7 @@ def test_uncategorized_is_left_blank_when_jira_does_not_offer_it() -> None:
     spec = dataclasses.replace(SERVICE, request_type="Uncategorized", request_type_optional=True)
     mapped = mapper().map(spec, reporter="x")
     assert "customfield_10055" not in mapped.fields
-    assert mapped.omitted == ("Support Escalation Type",)
+    assert mapped.omitted == ("request_type",)
 
 
 def test_uncategorized_is_sent_when_jira_offers_it() -> None:
@@ -155,16 +155,16 @@ def test_missing_system_field_is_a_misconfiguration() -> None:
 
 
 def test_reporter_unknown_or_off_screen_is_omitted_not_fatal() -> None:
-    assert mapper().map(BUG, reporter=None).omitted == ("Reporter",)
+    assert mapper().map(BUG, reporter=None).omitted == ("reporter",)
     off_screen = mapper(issue_types=esca_issue_types(reporter_on_screen=False)).map(BUG, reporter="abc")
-    assert "reporter" not in off_screen.fields and off_screen.omitted == ("Reporter",)
+    assert "reporter" not in off_screen.fields and off_screen.omitted == ("reporter",)
 
 
 def test_uncategorized_with_the_field_missing_entirely_is_omitted() -> None:
     types = esca_issue_types()
     types[1]["fields"] = [f for f in types[1]["fields"] if f["name"] != "Support Escalation Type"]
     spec = dataclasses.replace(SERVICE, request_type="Uncategorized", request_type_optional=True)
-    assert mapper(issue_types=types).map(spec, reporter="x").omitted == ("Support Escalation Type",)
+    assert mapper(issue_types=types).map(spec, reporter="x").omitted == ("request_type",)
 
 
 SAMPLE_NAMES = {
@@ -203,7 +203,7 @@ def test_types_from_real_cloud_metadata(flavor: str) -> None:
         if flavor == "cloud"
         else wiki.steps_to_wiki(BUG.steps_to_reproduce)
     )
-    assert mapped.omitted == ("Reporter",)  # this site's screens have no Reporter field
+    assert mapped.omitted == ("reporter",)  # this site's screens have no Reporter field
 
 
 def test_a_field_of_a_type_escalink_cannot_fill_is_reported() -> None:

@@ -167,6 +167,9 @@ class SpecGate:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+                # Record before the client can see the answer, so a caller that counts calls
+                # right after its request returns never misses this one.
+                self.recorder.record(vendor or self.label, method, path, query, status_box[0], errors)
             await send(message)
 
         if rejection is not None:
@@ -182,7 +185,6 @@ class SpecGate:
                 return await receive()
 
             await self.app(scope, replay, capture)
-        self.recorder.record(vendor or self.label, method, path, query, status_box[0], errors)
 
 
 async def _send_json(send: Send, rejection: Rejection) -> None:

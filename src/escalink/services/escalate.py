@@ -26,6 +26,12 @@ from escalink.ports.tracker import Tracker
 log = structlog.get_logger(__name__)
 
 
+OMITTED_MESSAGES = {
+    "request_type": "Support Escalation Type left blank: Jira does not offer this value (as the guide says).",
+    "reporter": "Reporter is Escalink's Jira account: the agent has no Jira account or Reporter is not settable.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class EscalationOptions:
     hold_after_escalation: bool = True
@@ -121,11 +127,11 @@ class EscalationService:
             ticket_id=draft.ticket_id,
             issue=issue,
             issue_type=spec.issue_type,
-            request_type=None if spec.request_type in issue.omitted_fields else spec.request_type,
+            request_type=None if "request_type" in issue.omitted_fields else spec.request_type,
             priority=spec.priority,
             zendesk_status=None,
             state="created",
-            warnings=[Problem(f, "left_blank", f"{f} left blank: Jira does not offer it") for f in omitted]
+            warnings=[Problem(f, "left_blank", OMITTED_MESSAGES.get(f, f"{f} left blank in Jira")) for f in omitted]
             + list(preview.decision.warnings),
         )
         for att in attachments:
@@ -167,7 +173,7 @@ class EscalationService:
 
     def _update_ticket(self, ticket_id: int, issue: CreatedIssue, spec: IssueSpec) -> None:
         lines = [f"Escalated to Jira {issue.key} ({spec.issue_type}): {issue.url}"]
-        if spec.request_type and spec.request_type not in issue.omitted_fields:
+        if spec.request_type and "request_type" not in issue.omitted_fields:
             lines.append(f"Request type: {spec.request_type}")
         if spec.priority:
             lines.append(f"Priority: {spec.priority}")

@@ -23,7 +23,17 @@ Flavor = Literal["cloud", "datacenter"]
 TEXT_TYPES = frozenset({"textfield", "textarea", "url"})
 SINGLE_OPTION_TYPES = frozenset({"select", "radiobuttons"})
 MULTI_OPTION_TYPES = frozenset({"multiselect", "multicheckboxes"})
-REPORTER = "Reporter"
+# CreatedIssue.omitted_fields speaks the escalation form's field names, so the service and
+# the sidebar can point at the input concerned.
+REPORTER = "reporter"
+DRAFT_FIELD = {
+    "member_uuid": "member_uuids",
+    "steps_to_reproduce": "steps_to_reproduce",
+    "expected_vs_actual": "expected_result",
+    "severity": "severity",
+    "platform": "platform",
+    "support_escalation_type": "request_type",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +89,12 @@ class IssueMapper:
             optional = key == "support_escalation_type" and spec.request_type_optional
             if fld is None:
                 if optional:
-                    omitted.append(self.catalog.display_name(key))
+                    omitted.append(DRAFT_FIELD.get(key, key))
                     continue
                 raise self._missing(meta, key)
             not_offered = isinstance(value, str) and self._is_option(fld) and fld.match_allowed(value) is None
             if optional and not_offered:
-                omitted.append(self.catalog.display_name(key))
+                omitted.append(DRAFT_FIELD.get(key, key))
                 continue
             out[fld.id] = self._format(meta, fld, key, value)
         return MappedIssue(fields=out, omitted=tuple(omitted))

@@ -1,0 +1,98 @@
+"""Escalink wired to the emulated vendors: what `escalink sandbox`, the demo and end-to-end tests run."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from escalink.bootstrap import Container, build_container
+from escalink.config import Settings
+from escalink.sandbox.runner import Emulators, ServerThread, start_emulators
+from escalink.web.app import create_app
+
+# Discovery calls are cached across escalations and not counted in an escalation's budget.
+DISCOVERY_PATHS = ("/issue/createmeta", "/user/search", "/myself", "/serverInfo", "/project/")
+
+
+@dataclass
+class Stack:
+    emulators: Emulators
+    container: Container
+    server: ServerThread
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.container.close()
+        self.emulators.stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **extra: object) -> Settings:
+    """Settings pointing Escalink at the emulators, with the credentials they accept."""
+    return Settings(
+        database_url=database_url,
+        zendesk_url=emulators.zendesk_url,
+        zendesk_email=emulators.zendesk_email,
+        zendesk_api_token=SecretStr(emulators.zendesk_api_token),
+        jira_url=emulators.jira_url,
+        jira_flavor=flavor,  # type: ignore[arg-type]
+        jira_email=emulators.jira_cloud_email,
+        jira_api_token=SecretStr(emulators.jira_cloud_api_token),
+        jira_pat=SecretStr(emulators.jira_dc_pat),
+        _env_file=None,  # the sandbox never reads a real .env: it must not talk to real vendors
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def start_stack(
+    *, port: int = 0, flavor: str = "cloud", database_url: str, **settings: object
+) -> Stack:
+    """Emulated Zendesk on port+1 and Jira on port+2 (ephemeral ports when port is 0), Escalink on port."""
+    emulators = start_emulators(port + 1 if port else 0, port + 2 if port else 0)
+    try:
+        cfg = sandbox_settings(emulators, flavor=flavor, database_url=database_url, **settings)
+        container = build_container(cfg)
+        server = ServerThread(create_app(container), port)
+    except BaseException:
+        emulators.stop()
+        raise
+    return Stack(emulators=emulators, container=container, server=server, settings=cfg)
+
+
+def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
+    """`escalink sandbox`: start the stack, print where everything is, serve until interrupted."""
+    url = database_url or f"sqlite:///{Path('var').resolve() / 'sandbox.db'}"
+    stack = start_stack(port=port, flavor=flavor, database_url=url)
+    e = stack.emulators
+    print(f"Escalink          {stack.url}   (API docs: {stack.url}/docs)")
+    print(f"Emulated Zendesk  {e.zendesk_url}   user {e.zendesk_email} / token {e.zendesk_api_token}")
+    jira_auth = f"{e.jira_cloud_email} / token {e.jira_cloud_api_token}" if flavor == "cloud" else f"PAT {e.jira_dc_pat}"
+    print(f"Emulated Jira     {e.jira_url}   ({flavor}) {jira_auth}")
+    print(f"Webhook secrets   jira={e.webhook_secrets['jira']}  zendesk={e.webhook_secrets['zendesk']}")
+    print(f"Database          {url}")
+    print("Seeded tickets:")
+    for draft in e.seed.drafts():
+        print(f"  #{draft.ticket_id:<5} {draft.area or draft.issue_type}")
+    print("Recorded vendor calls: GET /_sandbox/calls on either emulator. Ctrl-C stops.", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
