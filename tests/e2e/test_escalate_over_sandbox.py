@@ -1,0 +1,166 @@
+"""End to end over real HTTP: Escalink's API → emulated Zendesk and Jira (both Jira flavours)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from escalink.sandbox.stack import Stack
+from tests.e2e.conftest import counted_calls, draft_json
+
+BUG_WITH_TWO_ATTACHMENTS = 101
+SERVICE_REQUEST_OTHER = 118
+
+
+def _text(value: Any) -> str:
+    """Flatten an ADF document (Cloud) or return wiki text (DC)."""
+    if isinstance(value, dict):
+        return " ".join(_text(v) for k, v in value.items() if k in ("content", "text"))
+    if isinstance(value, list):
+        return " ".join(_text(v) for v in value)
+    return str(value)
+
+
+def test_bug_is_created_with_every_field_linked_and_the_ticket_put_on_hold(stack: Stack, api: httpx.Client) -> None:
+    draft = draft_json(stack, BUG_WITH_TWO_ATTACHMENTS)
+    mark = stack.emulators.recorder.mark()
+    resp = api.post("/api/escalations", json=draft)
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["state"] == "done" and body["issue_type"] == "Bug" and body["zendesk_status"] == "hold"
+
+    # Budget: read ticket, create, remote link, ticket update + download/upload per attachment.
+    calls = counted_calls(stack, mark)
+    assert len(calls) == 4 + 2 * len(draft["attachment_ids"]), [(c.method, c.path) for c in calls]
+    assert stack.emulators.recorder.spec_violations() == []
+
+    jira = stack.emulators.jira_state
+    issue = jira.issue(body["jira_issue_id"])
+    assert issue is not None and issue.key == body["jira_key"]
+    f = issue.fields
+    assert f["summary"] == draft["summary"]
+    assert f["customfield_10100"] == draft["member_uuids"][0]  # Member UUID in its own field
+    steps = _text(f["customfield_10101"])
+    assert all(step in steps for step in draft["steps_to_reproduce"])
+    eva = _text(f["customfield_10102"])
+    assert draft["expected_result"] in eva and draft["actual_result"] in eva
+    assert f["customfield_10103"]["value"] == draft["severity"]
+    assert f["customfield_10104"]["value"] == draft["platform"]
+    assert f["priority"]["name"] == draft["priority"]
+    assert issue.reporter.email == draft["agent_email"]
+    assert issue.assignee is None
+    assert sorted(a["filename"] for a in issue.attachments) == ["app-crash.log", "login-crash.png"]
+    assert len(issue.remote_links) == 1
+    link = issue.remote_links[0]
+    assert link["object"]["url"].endswith(f"/agent/tickets/{BUG_WITH_TWO_ATTACHMENTS}")
+
+    ticket = stack.emulators.zendesk_state.tickets[BUG_WITH_TWO_ATTACHMENTS]
+    assert ticket.status == "hold"
+    note = ticket.comments[-1]
+    assert note.public is False and body["jira_key"] in note.body and body["jira_url"] in note.body
+    assert "jira_escalated" in ticket.tags
+
+
+def test_service_request_other_leaves_uncategorized_blank_when_jira_lacks_it(stack: Stack, api: httpx.Client) -> None:
+    resp = api.post("/api/escalations", json=draft_json(stack, SERVICE_REQUEST_OTHER))
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["issue_type"] == "[System] Service Request" and body["request_type"] is None
+    assert any(w["field"] == "request_type" and w["code"] == "left_blank" for w in body["warnings"])
+    issue = stack.emulators.jira_state.issue(body["jira_issue_id"])
+    assert issue is not None and "customfield_10105" not in issue.fields
+
+
+def test_uncategorized_is_sent_when_jira_offers_it(stack: Stack, api: httpx.Client) -> None:
+    stack.emulators.jira_state.offer_uncategorized = True
+    resp = api.post("/api/escalations", json=draft_json(stack, SERVICE_REQUEST_OTHER))
+    body = resp.json()
+    issue = stack.emulators.jira_state.issue(body["jira_issue_id"])
+    assert issue is not None and issue.fields["customfield_10105"]["value"] == "Uncategorized"
+    assert body["request_type"] == "Uncategorized"
+
+
+def test_an_invalid_draft_gets_every_problem_and_creates_nothing(stack: Stack, api: httpx.Client) -> None:
+    draft = draft_json(
+        stack, BUG_WITH_TWO_ATTACHMENTS, priority="Release Blocker", member_uuids=["not-a-uuid"],
+        platform="Windows Phone", summary="x" * 300, steps_to_reproduce=["Opened app"], checklist=[],
+    )
+    mark = stack.emulators.recorder.mark()
+    resp = api.post("/api/escalations", json=draft)
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    problem = resp.json()
+    fields = {e["field"]: e["code"] for e in problem["errors"]}
+    assert fields == {
+        "summary": "too_long", "member_uuids[0]": "invalid_uuid", "steps_to_reproduce": "not_ordered_steps",
+        "priority": "not_selectable", "platform": "unknown_value", "checklist": "required",
+    }
+    assert stack.emulators.recorder.since(mark) == []  # not even a read
+    assert stack.emulators.jira_state.issues == {}
+    assert stack.container.store.links_for_ticket(BUG_WITH_TWO_ATTACHMENTS) == []
+
+
+def test_validate_endpoint_reports_without_sending(stack: Stack, api: httpx.Client) -> None:
+    mark = stack.emulators.recorder.mark()
+    ok = api.post("/api/escalations/validate", json=draft_json(stack, 105)).json()
+    assert ok == {"valid": True, "issue_type": "[System] Service Request", "request_type": "Operations Support",
+                  "errors": [], "warnings": []}
+    bad = api.post("/api/escalations/validate", json={"ticket_id": 105, "agent_email": "a@example.com"}).json()
+    assert bad["valid"] is False and {e["field"] for e in bad["errors"]} >= {"area", "summary", "checklist"}
+    assert stack.emulators.recorder.since(mark) == []
+
+
+def test_malformed_request_is_problem_json_naming_each_field(api: httpx.Client) -> None:
+    resp = api.post("/api/escalations", json={"ticket_id": "abc", "severity": 3, "colour": "red"})
+    assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in resp.json()["errors"]}
+    assert {"ticket_id", "agent_email", "severity", "colour"} <= fields
+
+
+def test_attachment_not_on_the_ticket_is_refused_before_anything_is_created(stack: Stack, api: httpx.Client) -> None:
+    resp = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS, attachment_ids=[5001, 4242]))
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.json()["errors"]] == ["attachment_ids[1]"]
+    assert stack.emulators.jira_state.issues == {}
+
+
+def test_jira_without_a_needed_field_is_reported_before_anything_is_created(stack: Stack, api: httpx.Client) -> None:
+    jira = stack.emulators.jira_state
+    original = jira.screen
+    jira.screen = lambda type_id: [f for f in original(type_id) if f.name != "Severity"]  # type: ignore[method-assign]
+    resp = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS))
+    assert resp.status_code == 502 and "Severity" in resp.json()["detail"]
+    assert resp.json()["type"] == "/problems/tracker-misconfigured"
+    assert jira.issues == {} and stack.emulators.zendesk_state.tickets[BUG_WITH_TWO_ATTACHMENTS].status == "open"
+
+
+def test_links_endpoint_shows_live_details_and_warns_about_a_second_issue(stack: Stack, api: httpx.Client) -> None:
+    first = api.post("/api/escalations", json=draft_json(stack, 104)).json()
+    links = api.get("/api/tickets/104/links").json()
+    assert [lk["key"] for lk in links["links"]] == [first["jira_key"]]
+    one = links["links"][0]
+    assert one["summary"] == draft_json(stack, 104)["summary"] and one["status"] and one["url"].endswith(first["jira_key"])
+    assert links["warnings"] == []
+    api.post("/api/escalations", json=draft_json(stack, 104, summary="A second, separate problem"))
+    links = api.get("/api/tickets/104/links").json()
+    assert len(links["links"]) == 2 and links["warnings"][0]["code"] == "several_issues"
+    assert api.get("/api/tickets/999999/links").json()["links"] == []
+
+
+def test_closed_ticket_keeps_the_issue_and_reports_the_failed_update(stack: Stack, api: httpx.Client) -> None:
+    draft = draft_json(stack, 104, ticket_id=125)
+    resp = api.post("/api/escalations", json=draft)
+    assert resp.status_code == 201
+    body = resp.json()
+    assert body["state"] == "incomplete" and body["zendesk_status"] is None
+    failed = [s for s in body["steps"] if not s["ok"]]
+    assert [s["step"] for s in failed] == ["zendesk_update"] and failed[0]["detail"]
+    record = api.get(f"/api/escalations/{body['escalation_id']}").json()
+    assert record["state"] == "incomplete" and record["jira_key"] == body["jira_key"]
+
+
+def test_policy_endpoint_serves_the_rules(api: httpx.Client) -> None:
+    policy = api.get("/api/policy").json()
+    assert policy["project"]["key"] == "ESCA"
+    assert api.get("/openapi.json").status_code == 200
