@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     jira_pat: SecretStr = Field(SecretStr(""), description="Data Center: personal access token")
     jira_field_names: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_JIRA_FIELD_NAMES))
     jira_field_ids: dict[str, str] = Field(
-        default_factory=dict, description="Override discovered custom field ids, e.g. {\"severity\": \"customfield_10042\"}"
+        default_factory=dict,
+        description="Override discovered custom field ids, e.g. {\"severity\": \"customfield_10042\"}",
     )
     jira_label: str = "escalink"
 

@@ -32,7 +32,9 @@ class EscalationDraft(BaseModel):
     ticket_id: int = Field(gt=0, description="Zendesk ticket id")
     agent_email: str = Field(min_length=3, description="E-mail of the escalating agent (Jira reporter)")
     area: str | None = Field(default=None, description="Area from the escalation table; sets issue and request type")
-    issue_type: IssueKind | None = Field(default=None, description="bug or service_request; derived from area if absent")
+    issue_type: IssueKind | None = Field(
+        default=None, description="bug or service_request; derived from area if absent"
+    )
     summary: str = ""
     description: str = ""
     member_uuids: list[str] = Field(default_factory=list, description="Impacted member UUID(s)")

@@ -43,7 +43,7 @@ class Stack:
 
 def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **extra: object) -> Settings:
     """Settings pointing Escalink at the emulators, with the credentials they accept."""
-    return Settings(
+    return Settings(  # type: ignore[call-arg]
         database_url=database_url,
         zendesk_url=emulators.zendesk_url,
         zendesk_email=emulators.zendesk_email,
@@ -80,7 +80,8 @@ def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
     e = stack.emulators
     print(f"Escalink          {stack.url}   (API docs: {stack.url}/docs)")
     print(f"Emulated Zendesk  {e.zendesk_url}   user {e.zendesk_email} / token {e.zendesk_api_token}")
-    jira_auth = f"{e.jira_cloud_email} / token {e.jira_cloud_api_token}" if flavor == "cloud" else f"PAT {e.jira_dc_pat}"
+    cloud = flavor == "cloud"
+    jira_auth = f"{e.jira_cloud_email} / token {e.jira_cloud_api_token}" if cloud else f"PAT {e.jira_dc_pat}"
     print(f"Emulated Jira     {e.jira_url}   ({flavor}) {jira_auth}")
     print(f"Webhook secrets   jira={e.webhook_secrets['jira']}  zendesk={e.webhook_secrets['zendesk']}")
     print(f"Database          {url}")

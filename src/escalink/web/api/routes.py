@@ -11,10 +11,10 @@ from escalink.domain.draft import EscalationDraft, Problem
 from escalink.domain.errors import NotFound
 from escalink.web.api.schemas import (
     AttachmentOutcome,
-    StepOut,
     EscalationOut,
     EscalationRecordOut,
     LinkOut,
+    StepOut,
     TicketLinksOut,
     ValidationResult,
 )
