@@ -21,6 +21,8 @@ sandbox: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 
 # The same suite, with the PostgreSQL and Redis variants switched on (CI sets these).
 test-services: $(STAMP)
