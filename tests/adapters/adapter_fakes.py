@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
-import pytest
 
 from escalink.config import Settings
 
-SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+# Copies of real vendor responses, with their provenance in fixtures/*/SOURCES.md.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JIRA_BASE = "https://esca.example.atlassian.net"
 ZENDESK_BASE = "https://acme.zendesk.com"
 
@@ -37,10 +37,7 @@ REQUEST_TYPES = [
 
 
 def shared_json(*parts: str) -> Any:
-    path = SHARED_REFERENCE.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"reference data not available: {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(FIXTURES.joinpath(*parts).read_text(encoding="utf-8"))
 
 
 def sample_issue_types(file_name: str) -> list[dict[str, Any]]:

@@ -13,8 +13,7 @@ from test_jira_mapper import BUG, SERVICE
 from escalink.adapters.jira import JiraTracker
 from escalink.adapters.zendesk.client import ZendeskHelpdesk
 from escalink.domain.records import TicketUpdate
-
-contract = pytest.importorskip("escalink.sandbox.contract")
+from escalink.sandbox import contract  # noqa: E402
 
 
 class Validating(httpx.BaseTransport):
