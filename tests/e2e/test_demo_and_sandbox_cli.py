@@ -94,3 +94,17 @@ def test_sandbox_command_serves_escalink_and_both_emulators(tmp_path: Path) -> N
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert proc.returncode == 0
+
+
+def test_demo_reports_failure_when_an_escalation_fails(tmp_path: Path) -> None:
+    from escalink.sandbox.demo import escalate_all
+    from escalink.sandbox.stack import start_stack
+
+    with start_stack(database_url=f"sqlite:///{tmp_path / 'd.db'}") as stack:
+        jira = stack.emulators.jira_state
+        original = jira.screen
+        jira.screen = lambda type_id: [f for f in original(type_id) if f.name != "Platform"]  # type: ignore[method-assign]
+        rows, ok = escalate_all(stack)
+    assert ok is False
+    bugs = [r for r in rows if r["issue_type"] is None]
+    assert bugs and all("Platform" in str(r["error"]) for r in bugs)

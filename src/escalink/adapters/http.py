@@ -22,6 +22,7 @@ import stamina
 import structlog
 
 from escalink.adapters.vendor_answers import VendorProfile, error_for_response, requested_wait, unavailable
+from escalink.config import Settings
 from escalink.domain.errors import EscalinkError, VendorUnavailable
 
 __all__ = ["Clock", "Jitter", "Sleep", "VendorHTTP", "VendorProfile", "uniform_jitter", "utc_now"]
@@ -120,6 +121,31 @@ class VendorHTTP:
             # Redirects are followed by callers that expect them, so that they decide
             # whether credentials may travel to the new host.
             follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        base_url: str,
+        *,
+        profile: VendorProfile,
+        auth: httpx.Auth,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
+    ) -> VendorHTTP:
+        """The timeouts and retry limits both vendors take from Settings."""
+        return cls(
+            base_url,
+            profile=profile,
+            auth=auth,
+            timeout=settings.http_timeout_seconds,
+            max_attempts=settings.http_max_attempts,
+            max_retry_wait=settings.http_max_retry_wait_seconds,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
         )
 
     def close(self) -> None:

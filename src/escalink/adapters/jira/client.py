@@ -95,16 +95,9 @@ class JiraTracker:
             if flavor == "cloud"
             else _BearerAuth(settings.jira_pat.get_secret_value())
         )
-        http = VendorHTTP(
-            settings.jira_url,
-            profile=jira_profile(flavor),
-            auth=auth,
-            timeout=settings.http_timeout_seconds,
-            max_attempts=settings.http_max_attempts,
-            max_retry_wait=settings.http_max_retry_wait_seconds,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
+        http = VendorHTTP.from_settings(
+            settings, settings.jira_url, profile=jira_profile(flavor), auth=auth, transport=transport,
+            sleep=sleep, clock=clock,
         )
         icon = f"{settings.zendesk_url.rstrip('/')}/favicon.ico" if settings.zendesk_url else None
         return cls(

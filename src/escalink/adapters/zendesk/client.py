@@ -61,16 +61,8 @@ class ZendeskHelpdesk:
         auth = httpx.BasicAuth(
             f"{settings.zendesk_email}/token", settings.zendesk_api_token.get_secret_value()
         )
-        http = VendorHTTP(
-            settings.zendesk_url,
-            profile=PROFILE,
-            auth=auth,
-            timeout=settings.http_timeout_seconds,
-            max_attempts=settings.http_max_attempts,
-            max_retry_wait=settings.http_max_retry_wait_seconds,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
+        http = VendorHTTP.from_settings(
+            settings, settings.zendesk_url, profile=PROFILE, auth=auth, transport=transport, sleep=sleep, clock=clock
         )
         return cls(http)
 
