@@ -14,6 +14,7 @@ from escalink.policy.loader import load_policy
 from escalink.policy.schema import Policy
 from escalink.services.escalate import EscalationOptions, EscalationService
 from escalink.services.links import LinkedIssues
+from escalink.services.phi_guard import PhiGuard, Scanner
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Container:
     tracker: JiraTracker
     escalations: EscalationService
     links: LinkedIssues
+    guard: PhiGuard
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -36,6 +38,7 @@ def build_container(
     migrate: bool = True,
     jira_transport: httpx.BaseTransport | None = None,
     zendesk_transport: httpx.BaseTransport | None = None,
+    scanner: Scanner | None = None,
 ) -> Container:
     if migrate:
         upgrade_to_head(settings.database_url)
@@ -43,6 +46,11 @@ def build_container(
     store = SqlStore(make_engine(settings.database_url))
     helpdesk = ZendeskHelpdesk.from_settings(settings, transport=zendesk_transport)
     tracker = JiraTracker.from_settings(settings, transport=jira_transport)
+    if scanner is None:
+        from escalink.phi.detector import default_detector
+
+        scanner = default_detector().scan
+    guard = PhiGuard(scanner)
     options = EscalationOptions(
         hold_after_escalation=settings.hold_after_escalation,
         tags=tuple(settings.zendesk_escalation_tags),
@@ -54,6 +62,7 @@ def build_container(
         store=store,
         helpdesk=helpdesk,
         tracker=tracker,
-        escalations=EscalationService(policy, helpdesk, tracker, store, options),
+        escalations=EscalationService(policy, helpdesk, tracker, store, guard, options),
         links=LinkedIssues(store, tracker, ttl_seconds=settings.links_cache_seconds),
+        guard=guard,
     )

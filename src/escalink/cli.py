@@ -8,13 +8,16 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
-from escalink.config import load_settings
+from escalink.config import Settings, load_settings
 from escalink.logs import configure as configure_logging
+from escalink.phi.cli import phi_app
 from escalink.policy.cli import policy_app
 
 app = typer.Typer(help="Escalate Zendesk tickets into Jira, safely.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy", help="Show or check the escalation policy.")
+app.add_typer(phi_app, name="phi", help="Find PHI in text, and measure the detector on a labelled corpus.")
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -28,7 +31,7 @@ def serve(
     from escalink.bootstrap import build_container
     from escalink.web.app import create_app
 
-    settings = load_settings()
+    settings = _settings()
     configure_logging(settings.log_level)
     missing = [n for n in ("zendesk_url", "jira_url") if not getattr(settings, n)]
     if missing:
@@ -38,12 +41,23 @@ def serve(
     uvicorn.run(create_app(build_container(settings)), host=host, port=port, log_level="warning")
 
 
+def _settings() -> Settings:
+    """Settings from the environment, or a readable list of what is wrong with them."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "ESCALINK_" + "_".join(str(p) for p in err["loc"]).upper()
+            typer.echo(f"{name}: {err['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (also done on every start)."""
     from escalink.adapters.db.store import upgrade_to_head
 
-    upgrade_to_head(load_settings().database_url)
+    upgrade_to_head(_settings().database_url)
     typer.echo("database is up to date")
 
 
@@ -57,7 +71,13 @@ def sandbox(
     from escalink.sandbox.stack import run_forever
 
     configure_logging("WARNING")
-    run_forever(port=port, flavor=flavor, database_url=database_url)
+    if flavor not in ("cloud", "datacenter"):
+        raise typer.BadParameter("cloud or datacenter", param_hint="--flavor")
+    try:
+        run_forever(port=port, flavor=flavor, database_url=database_url)
+    except OSError as exc:
+        typer.echo(f"Cannot listen on 127.0.0.1:{port}-{port + 2} ({exc.strerror}); pick another --port.", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command()

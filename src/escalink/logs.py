@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import stamina
 import structlog
 
 
@@ -18,6 +19,8 @@ class _StderrLogger:
 
 
 def configure(level: str = "INFO", *, json: bool = True) -> None:
+    # The vendor client logs each retry with its real wait; stamina's own line would say it twice.
+    stamina.instrumentation.set_on_retry_hooks([])
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -31,5 +34,6 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=lambda *_: _StderrLogger(),
-        cache_logger_on_first_use=True,
+        # Not cached: tests (and embedders) may reconfigure or capture logging after first use.
+        cache_logger_on_first_use=False,
     )

@@ -18,7 +18,7 @@ from escalink.cli import app
 from escalink.policy import load_policy
 
 KEYS = {"ticket", "area", "jira_key", "issue_type", "request_type", "priority", "zendesk_status",
-        "vendor_calls", "attachments"}
+        "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira"}
 
 
 def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> None:
@@ -32,6 +32,10 @@ def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> Non
     assert len({r["jira_key"] for r in rows}) == len(rows)
     assert {r["issue_type"] for r in rows} == {"Bug", "[System] Service Request"}
     assert any(r["attachments"] > 0 for r in rows)
+    # Drafts where the agent slipped PHI in: refused first, then sent with the PHI moved to a note.
+    guarded = [r for r in rows if r["phi_refused"]]
+    assert len(guarded) >= 3
+    assert all(r["phi_findings"] > 0 and r["phi_kept_out_of_jira"] is True for r in guarded)
     # Every row of the guide's escalation table is exercised by at least one seeded ticket.
     policy = load_policy()
     areas = {r["area"] for r in rows}

@@ -105,7 +105,7 @@ def test_validate_endpoint_reports_without_sending(stack: Stack, api: httpx.Clie
     mark = stack.emulators.recorder.mark()
     ok = api.post("/api/escalations/validate", json=draft_json(stack, 105)).json()
     assert ok == {"valid": True, "issue_type": "[System] Service Request", "request_type": "Operations Support",
-                  "errors": [], "warnings": []}
+                  "errors": [], "warnings": [], "phi_findings": [], "redacted": {}}
     bad = api.post("/api/escalations/validate", json={"ticket_id": 105, "agent_email": "a@example.com"}).json()
     assert bad["valid"] is False and {e["field"] for e in bad["errors"]} >= {"area", "summary", "checklist"}
     assert stack.emulators.recorder.since(mark) == []
@@ -165,3 +165,37 @@ def test_policy_endpoint_serves_the_rules(api: httpx.Client) -> None:
     policy = api.get("/api/policy").json()
     assert policy["project"]["key"] == "ESCA"
     assert api.get("/openapi.json").status_code == 200
+
+
+def test_an_agent_without_a_jira_account_gets_escalinks_account_as_reporter(stack: Stack, api: httpx.Client) -> None:
+    resp = api.post("/api/escalations", json=draft_json(stack, 104, agent_email="new.agent@example.com"))
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert any(w["field"] == "reporter" and w["code"] == "left_blank" for w in body["warnings"])
+    issue = stack.emulators.jira_state.issue(body["jira_issue_id"])
+    assert issue is not None and issue.reporter.email == stack.emulators.jira_cloud_email
+    bad = api.post("/api/escalations/validate", json=draft_json(stack, 104, agent_email="not an email"))
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["agent_email"]
+
+
+def test_a_second_escalation_of_a_ticket_is_warned_about_at_once(stack: Stack, api: httpx.Client) -> None:
+    first = api.post("/api/escalations", json=draft_json(stack, 104)).json()
+    second = api.post("/api/escalations", json=draft_json(stack, 104, summary="Another problem")).json()
+    warning = next(w for w in second["warnings"] if w["code"] == "several_issues")
+    assert first["jira_key"] in warning["message"] and "ALL linked issues" in warning["message"]
+
+
+def test_unknown_ticket_names_the_field_and_unknown_routes_are_problem_json(stack: Stack, api: httpx.Client) -> None:
+    resp = api.post("/api/escalations", json=draft_json(stack, 104, ticket_id=99999))
+    assert resp.status_code == 404
+    assert resp.json()["errors"][0]["field"] == "ticket_id" and "99999" in resp.json()["detail"]
+    for method, path, status in (("GET", "/api/nope", 404), ("DELETE", "/api/policy", 405)):
+        r = api.request(method, path)
+        assert r.status_code == status and r.headers["content-type"].startswith("application/problem+json")
+    assert api.get("/api/escalations/validate").status_code == 422  # not an escalation id
+
+
+def test_the_issue_link_opens_a_page_on_the_sandbox_jira(stack: Stack, api: httpx.Client) -> None:
+    body = api.post("/api/escalations", json=draft_json(stack, 104)).json()
+    page = httpx.get(body["jira_url"])
+    assert page.status_code == 200 and body["jira_key"] in page.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from escalink.domain.errors import DraftRejected, TrackerMisconfigured, VendorUn
 from escalink.domain.records import Attachment, Comment, CreatedIssue, IssueSpec, IssueView, TicketUpdate
 from escalink.policy import load_policy
 from escalink.services.escalate import EscalationOptions, EscalationService
+from escalink.services.phi_guard import PhiGuard
 
 CHECKLIST = ["reviewed_escalations_chart", "escalation_necessary", "issue_type_identified"]
 UUID = "3f2b8c1e-9a4d-4e6b-8f1a-2c3d4e5f6a7b"
@@ -21,10 +23,11 @@ class FakeHelpdesk:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.fail_download = False
+        self.file_name = "screen.png"
 
     def list_comments(self, ticket_id: int) -> list[Comment]:
         self.calls.append(("list_comments", ticket_id))
-        att = Attachment(501, "screen.png", "http://z/a/501", "image/png", 10)
+        att = Attachment(501, self.file_name, "http://z/a/501", "image/png", 10)
         return [Comment(1, 9, "hello", True, "2026-01-01T00:00:00Z", (att,))]
 
     def download_attachment(self, content_url: str) -> bytes:
@@ -89,8 +92,29 @@ def store(tmp_path: Any) -> SqlStore:
     return SqlStore(make_engine(url))
 
 
+@dataclass(frozen=True)
+class Hit:
+    label: str
+    start: int
+    end: int
+    score: float = 0.9
+    recognizer: str = "fake"
+
+
+# A deterministic stand-in for the detector: these fictional words are "PHI".
+FAKE_PHI = {"Quarry": "NAME", "1971-03-09": "DATE", "metformin": "CLINICAL"}
+
+
+def fake_scan(text: str, field: str) -> list[Hit]:
+    return sorted(
+        (Hit(label, i, i + len(word)) for word, label in FAKE_PHI.items() if (i := text.find(word)) >= 0),
+        key=lambda h: h.start,
+    )
+
+
 def service(store: SqlStore, hd: FakeHelpdesk, tr: FakeTracker, **opts: Any) -> EscalationService:
-    return EscalationService(load_policy(), hd, tr, store, EscalationOptions(**opts))  # type: ignore[arg-type]
+    guard = PhiGuard(fake_scan)
+    return EscalationService(load_policy(), hd, tr, store, guard, EscalationOptions(**opts))  # type: ignore[arg-type]
 
 
 def test_happy_path_calls_each_vendor_step_once_in_order(store: SqlStore) -> None:

@@ -26,9 +26,9 @@ SHIPPED = shipped_policy_path().read_text(encoding="utf-8")
         "Not used by Support; this is for the Infra team to track new feature releases.",
         "Health Guide Platform",
         "Document Processing Support (Lab, Medical Record, etc)",
-        "[System] Service Request> Uncategorized (if it does not show, leave this field blank)",
-        "Add AMS Program/VMP, Consult Limits, Devices, Eligibility, Form Escalation, Program Related, "
-        "Switch Provider, VBID escalation",
+        "Uncategorized",
+        "Add AMS Program/VMP",
+        "Urgent blocking items needing technical assistance",
         "Review the Escalations Chart on the Member Services Escalations Quick Guide KB.",
         "one_jira_per_ticket",
     ],
@@ -37,6 +37,14 @@ def test_show_prints_the_shipped_policy(expected: str) -> None:
     result = RUNNER.invoke(policy_app, ["show"])
     assert result.exit_code == 0, result.output
     assert expected in result.output
+
+
+def test_show_lists_every_area_in_a_narrow_terminal() -> None:
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(policy_app, ["show"])
+    assert result.exit_code == 0
+    for area in ("Add AMS Program/VMP", "Change Starting Weight", "Other", "Incorrect Messaging"):
+        assert area in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_show_a_given_file(tmp_path: Path) -> None:

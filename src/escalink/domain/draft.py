@@ -19,18 +19,31 @@ class IssueKind(StrEnum):
     SERVICE_REQUEST = "service_request"
 
 
+class PhiAction(StrEnum):
+    """What the agent chose to do when PHI was found in text bound for Jira."""
+
+    BLOCK = "block"  # refuse the write (the default): nothing is sent
+    REDACT = "redact"  # send with each flagged span replaced by [LABEL]
+    MOVE_TO_NOTE = "move_to_internal_note"  # flagged text goes to a Zendesk internal note instead
+    OVERRIDE = "override"  # a false positive: send as written; needs a reason, audited
+
+
 class EscalationDraft(BaseModel):
     """An escalation as the agent filled it in the sidebar.
 
     Only `ticket_id` and `agent_email` are structurally required; everything the
-    seed's process requires per issue type is checked by the policy's validator,
+    escalation guide requires per issue type is checked by the policy's validator,
     so that one call reports every problem at once instead of failing on the first.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     ticket_id: int = Field(gt=0, description="Zendesk ticket id")
-    agent_email: str = Field(min_length=3, description="E-mail of the escalating agent (Jira reporter)")
+    agent_email: str = Field(
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        max_length=320,
+        description="E-mail of the escalating agent (Jira reporter)",
+    )
     area: str | None = Field(default=None, description="Area from the escalation table; sets issue and request type")
     issue_type: IssueKind | None = Field(
         default=None, description="bug or service_request; derived from area if absent"
@@ -47,6 +60,12 @@ class EscalationDraft(BaseModel):
     request_type: str | None = Field(default=None, description="Support escalation type (Service Request)")
     attachment_ids: list[int] = Field(default_factory=list, description="Zendesk attachment ids to copy")
     checklist: list[str] = Field(default_factory=list, description="Ids of the Step 0 checks the agent confirmed")
+    phi_action: PhiAction = Field(
+        default=PhiAction.BLOCK, description="What to do when PHI is found in text bound for Jira"
+    )
+    phi_override_reason: str | None = Field(
+        default=None, max_length=500, description="Why flagged text is not PHI (needed with phi_action=override)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

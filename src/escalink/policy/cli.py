@@ -25,11 +25,11 @@ _FileOption = Annotated[
 ]
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, wrap_first: bool = False) -> Table:
     table = Table(title=escape(title), title_justify="left", show_lines=False)
     for i, column in enumerate(columns):
         # The first column holds names and ids: keep them whole, wrap the prose instead.
-        table.add_column(escape(column), overflow="fold", no_wrap=i == 0)
+        table.add_column(escape(column), overflow="fold", no_wrap=i == 0 and not wrap_first)
     return table
 
 
@@ -85,11 +85,13 @@ def _render(policy: Policy, console: Console) -> None:
     for r in policy.request_types:
         _row(request_types, r.name, _yes(r.blank_if_unavailable))
     console.print(request_types)
-    areas = _table(
-        "Escalation types", "Area", "Recommended ticket and request type", "Issue type", "Request type"
-    )
+    # One line per area, three short columns: it stays readable in an 80-column terminal.
+    areas = _table("Escalation types (area -> what to create)", "Area", "Issue type", "Request type", wrap_first=True)
     for row in policy.areas:
-        _row(areas, ", ".join(row.areas), row.recommended, row.issue_type.value, row.request_type or "-")
+        type_rule = policy.issue_type(row.issue_type)
+        type_name = type_rule.name if type_rule else row.issue_type.value
+        for area in row.areas:
+            _row(areas, area, type_name, row.request_type or "-")
     console.print(areas)
     checklist = _table("Step 0 checklist (all must be confirmed)", "Id", "Check")
     for item in policy.checklist:

@@ -37,6 +37,17 @@ class LinkRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PhiDecisionRecord:
+    ticket_id: int
+    escalation_id: str | None
+    agent_email: str
+    action: str
+    reason: str | None
+    findings: tuple[dict[str, object], ...]  # field, label, start, end, recognizer, score
+    content_hash: str
+
+
 class Store(Protocol):
     """Durable state. Each method is one transaction."""
 
@@ -62,5 +73,11 @@ class Store(Protocol):
         ...
 
     def get_escalation(self, escalation_id: str) -> EscalationRecord | None: ...
+
+    def record_phi_decision(self, decision: PhiDecisionRecord) -> None:
+        """Keep what was decided about PHI found in outbound text (never the text)."""
+        ...
+
+    def phi_decisions(self, ticket_id: int) -> list[PhiDecisionRecord]: ...
 
     def links_for_ticket(self, ticket_id: int) -> list[LinkRecord]: ...

@@ -1,4 +1,9 @@
-"""`escalink demo`: escalate every seeded ticket through Escalink's HTTP API, as the sidebar would."""
+"""`escalink demo`: escalate every seeded ticket through Escalink's HTTP API, as the sidebar would.
+
+Drafts where the agent slipped PHI in are first refused, then sent again with "move to internal
+note"; the demo then reads both emulators back to show the Jira text clean and the note holding
+the details.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,21 @@ from escalink.sandbox.recorder import RecordedCall
 from escalink.sandbox.stack import DISCOVERY_PATHS, Stack, start_stack
 
 COLUMNS = ("ticket", "area", "jira_key", "issue_type", "request_type", "priority", "zendesk_status",
-           "vendor_calls", "attachments")
+           "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira")
 
 
 def is_discovery(call: RecordedCall) -> bool:
     return any(p in call.path for p in DISCOVERY_PATHS)
+
+
+def _vendor_clients(stack: Stack) -> tuple[httpx.Client, httpx.Client, str]:
+    e = stack.emulators
+    zendesk = httpx.Client(base_url=e.zendesk_url, auth=(f"{e.zendesk_email}/token", e.zendesk_api_token))
+    if stack.settings.jira_flavor == "cloud":
+        jira = httpx.Client(base_url=e.jira_url, auth=(e.jira_cloud_email, e.jira_cloud_api_token))
+        return zendesk, jira, "/rest/api/3"
+    jira = httpx.Client(base_url=e.jira_url, headers={"Authorization": f"Bearer {e.jira_dc_pat}"})
+    return zendesk, jira, "/rest/api/2"
 
 
 def escalate_all(stack: Stack) -> tuple[list[dict[str, Any]], bool]:
@@ -26,11 +41,19 @@ def escalate_all(stack: Stack) -> tuple[list[dict[str, Any]], bool]:
     rows: list[dict[str, Any]] = []
     ok = True
     e = stack.emulators
-    zendesk = httpx.Client(base_url=e.zendesk_url, auth=(f"{e.zendesk_email}/token", e.zendesk_api_token))
-    with httpx.Client(base_url=stack.url, timeout=60) as api, zendesk:
+    with httpx.Client(base_url=stack.url, timeout=60) as api:
         for draft in e.seed.drafts():
-            mark = e.recorder.mark()
-            resp = api.post("/api/escalations", json=draft.model_dump(mode="json", exclude_none=True))
+            payload = draft.model_dump(mode="json", exclude_none=True)
+            refused = False
+            findings = 0
+            if e.seed.phi_values(draft.ticket_id):
+                first = api.post("/api/escalations", json=payload)
+                refused = first.status_code == 422 and bool(first.json().get("phi_findings"))
+                findings = len(first.json().get("phi_findings") or [])
+                ok = ok and refused
+                payload["phi_action"] = "move_to_internal_note"
+            mark = e.recorder.mark()  # the budget counts the attempt that writes
+            resp = api.post("/api/escalations", json=payload)
             calls = [c for c in e.recorder.since(mark) if not is_discovery(c)]
             body = resp.json()
             success = resp.status_code == 201 and body.get("state") == "done"
@@ -45,12 +68,24 @@ def escalate_all(stack: Stack) -> tuple[list[dict[str, Any]], bool]:
                 "zendesk_status": None,
                 "vendor_calls": len(calls),
                 "attachments": len(draft.attachment_ids),
+                "phi_refused": refused,
+                "phi_findings": findings,
+                "phi_kept_out_of_jira": None,
                 **({} if success else {"error": body.get("detail") or body}),
             })
-        # Read back from the emulated Zendesk's own API what each ticket looks like now.
+    zendesk, jira, prefix = _vendor_clients(stack)
+    with zendesk, jira:
+        # Read back, through the emulators' own vendor APIs, what each ticket and issue look like now.
         for row in rows:
             row["zendesk_status"] = zendesk.get(f"/api/v2/tickets/{row['ticket']}").json()["ticket"]["status"]
             ok = ok and row["zendesk_status"] == "hold"
+            values = e.seed.phi_values(row["ticket"])
+            if values and row["jira_key"]:
+                issue = jira.get(f"{prefix}/issue/{row['jira_key']}").text.lower()
+                notes = " ".join(c["body"] for c in zendesk.get(f"/api/v2/tickets/{row['ticket']}/comments")
+                                 .json()["comments"] if not c["public"])
+                row["phi_kept_out_of_jira"] = all(v.lower() not in issue and v in notes for v in values)
+                ok = ok and row["phi_kept_out_of_jira"]
     return rows, ok
 
 
@@ -62,17 +97,31 @@ def run_demo(*, flavor: str = "cloud", database_url: str | None = None) -> tuple
 
 
 def print_rows(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console(width=170)
+    console = console or Console(width=190)
     table = Table(title="Escalations into the sandbox Jira (project ESCA)")
+    headers = {"phi_refused": "PHI refused", "phi_findings": "PHI found", "phi_kept_out_of_jira": "PHI kept out"}
     for col in COLUMNS:
-        table.add_column(col.replace("_", " "), overflow="fold")
+        table.add_column(headers.get(col, col.replace("_", " ")), overflow="fold")
     for row in rows:
-        table.add_row(*("-" if row.get(c) is None else str(row[c]) for c in COLUMNS))
+        table.add_row(*(_cell(row, c) for c in COLUMNS))
     console.print(table)
     budget_ok = all(r["vendor_calls"] <= 4 + 2 * r["attachments"] for r in rows)
     held = sum(1 for r in rows if r["zendesk_status"] == "hold")
+    guarded = [r for r in rows if r["phi_refused"]]
     console.print(f"{len(rows)} tickets escalated, {held} on hold; vendor calls within budget "
                   f"(4 + 2 per attachment): {'yes' if budget_ok else 'NO'}")
+    clean = "yes" if all(r["phi_kept_out_of_jira"] for r in guarded) else "NO"
+    console.print(f"{len(guarded)} drafts carried PHI: refused first, then sent with the PHI moved to a Zendesk "
+                  f"internal note; Jira text clean: {clean}")
     for row in rows:
         if "error" in row:
             console.print(f"[red]ticket {row['ticket']}: {row['error']}[/red]")
+
+
+def _cell(row: dict[str, Any], col: str) -> str:
+    value = row.get(col)
+    if value is None or (col.startswith("phi_") and not row["phi_refused"]):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from escalink.sandbox.jira_rules import JqlError, check_create, is_adf_doc, jql_filter
 from escalink.sandbox.jira_state import JiraIssue, JiraState, JiraUser, now_jira
@@ -327,6 +329,24 @@ def create_jira_app(state: JiraState, recorder: CallRecorder) -> Any:
     add_sandbox_routes(app, recorder)
     _register(app, state, cloud=True)
     _register(app, state, cloud=False)
+
+    @app.get("/browse/{key}", response_class=HTMLResponse)
+    def browse(key: str) -> HTMLResponse:
+        """The page an issue link opens: enough to see what Escalink created."""
+        issue = state.issue(key)
+        if issue is None:
+            return HTMLResponse("<h1>Issue does not exist</h1>", status_code=404)
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td><pre>{html.escape(json.dumps(v, indent=1))}</pre></td></tr>"
+            for k, v in sorted(issue.fields.items())
+        )
+        files = "".join(f"<li>{html.escape(a['filename'])}</li>" for a in issue.attachments)
+        links = "".join(f"<li>{html.escape(str(lk['object'].get('url')))}</li>" for lk in issue.remote_links)
+        return HTMLResponse(
+            f"<!doctype html><title>{html.escape(issue.key)}</title><h1>{html.escape(issue.key)} "
+            f"(sandbox Jira)</h1><p>Reporter: {html.escape(issue.reporter.display_name)}</p>"
+            f"<table>{rows}</table><h2>Attachments</h2><ul>{files}</ul><h2>Links</h2><ul>{links}</ul>"
+        )
 
     @app.get("/secure/attachment/{att_id}/{name}")
     def attachment_content(att_id: str, name: str) -> Response:

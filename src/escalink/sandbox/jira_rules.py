@@ -106,6 +106,10 @@ def check_create(state: JiraState, body: dict[str, Any], cloud: bool) -> CreateO
         elif fdef.kind not in ("project", "issuetype", "user", "attachment"):
             out.fields[fid] = value
     for fdef in screen.values():
+        # Jira lists Reporter as required but fills it with the calling account when omitted.
+        if fdef.id == "reporter" and "reporter" not in fields:
+            out.reporter = state.service_user
+            continue
         if fdef.required and _empty(fields.get(fdef.id)) and fdef.id not in out.errors:
             out.errors[fdef.id] = f"{fdef.name} is required."
     return out

@@ -88,6 +88,14 @@ class Seed:
         """One EscalationDraft per ticket that has one, as the agent would submit it."""
         return [self.draft(t["id"]) for t in self.tickets if "draft" in t]
 
+    def phi_values(self, ticket_id: int) -> list[str]:
+        """The PHI values a seeded draft carries on purpose (empty for clean drafts)."""
+        ticket = next(t for t in self.tickets if t["id"] == ticket_id)
+        return [str(v) for v in ticket.get("phi", [])]
+
+    def all_phi_values(self) -> list[str]:
+        return [v for t in self.tickets for v in self.phi_values(t["id"])]
+
     def draft(self, ticket_id: int) -> EscalationDraft:
         ticket = next(t for t in self.tickets if t["id"] == ticket_id)
         fields = dict(ticket["draft"])

@@ -75,7 +75,13 @@ def start_stack(
 
 def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
     """`escalink sandbox`: start the stack, print where everything is, serve until interrupted."""
-    url = database_url or f"sqlite:///{Path('var').resolve() / 'sandbox.db'}"
+    if database_url is None:
+        # The emulators start from their seed every time, so Escalink's links must too.
+        db = Path("var").resolve() / "sandbox.db"
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        database_url = f"sqlite:///{db}"
+    url = database_url
     stack = start_stack(port=port, flavor=flavor, database_url=url)
     e = stack.emulators
     print(f"Escalink          {stack.url}   (API docs: {stack.url}/docs)")
@@ -85,9 +91,10 @@ def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
     print(f"Emulated Jira     {e.jira_url}   ({flavor}) {jira_auth}")
     print(f"Webhook secrets   jira={e.webhook_secrets['jira']}  zendesk={e.webhook_secrets['zendesk']}")
     print(f"Database          {url}")
-    print("Seeded tickets:")
+    print("Seeded tickets (ticket, area, the agent and member UUID its sample draft uses):")
     for draft in e.seed.drafts():
-        print(f"  #{draft.ticket_id:<5} {draft.area or draft.issue_type}")
+        phi = "  [sample draft carries PHI]" if e.seed.phi_values(draft.ticket_id) else ""
+        print(f"  #{draft.ticket_id:<4} {draft.area or '':<52} {draft.agent_email:<30} {draft.member_uuids[0]}{phi}")
     print("Recorded vendor calls: GET /_sandbox/calls on either emulator. Ctrl-C stops.", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

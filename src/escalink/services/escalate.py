@@ -11,21 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import structlog
 
-from escalink.domain.draft import Decision, EscalationDraft, Problem
-from escalink.domain.errors import DraftRejected, EscalinkError
+from escalink.domain.draft import Decision, EscalationDraft, PhiAction, Problem
+from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
+from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, CreatedIssue, IssueSpec, TicketUpdate
 from escalink.policy.engine import evaluate, to_issue_spec
 from escalink.policy.schema import Policy
 from escalink.ports.helpdesk import Helpdesk
-from escalink.ports.store import Store
+from escalink.ports.store import LinkRecord, PhiDecisionRecord, Store
 from escalink.ports.tracker import Tracker
+from escalink.services.phi_guard import Guarded, PhiGuard, content_hash
 
 log = structlog.get_logger(__name__)
 
 
+SEVERAL_ISSUES = (
+    "This ticket was already linked to {keys}. Best practice is one Jira issue per Zendesk ticket: "
+    "comments sent with Notify go to ALL linked issues."
+)
 OMITTED_MESSAGES = {
     "request_type": "Support Escalation Type left blank: Jira does not offer this value (as the guide says).",
     "reporter": "Reporter is Escalink's Jira account: the agent has no Jira account or Reporter is not settable.",
@@ -67,12 +74,22 @@ class EscalationResult:
     attachments: list[AttachmentCopy] = field(default_factory=list)
     steps: list[StepOutcome] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    phi_findings: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Preview:
+    """The policy's decision plus the PHI verdict on every outbound text; no vendor call made."""
+
     decision: Decision
     spec: IssueSpec | None
+    findings: tuple[FieldFinding, ...] = ()
+    redacted: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()  # policy problems, then blocking PHI findings
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not self.problems
 
 
 class EscalationService:
@@ -84,8 +101,10 @@ class EscalationService:
         helpdesk: Helpdesk,
         tracker: Tracker,
         store: Store,
+        guard: PhiGuard,
         options: EscalationOptions | None = None,
     ):
+        self.guard = guard
         self.policy = policy
         self.helpdesk = helpdesk
         self.tracker = tracker
@@ -93,19 +112,39 @@ class EscalationService:
         self.options = options or EscalationOptions()
 
     def validate(self, draft: EscalationDraft) -> Preview:
-        """Every problem of the draft per policy; no vendor call."""
+        """Every problem of the draft: policy, and PHI in any text bound for Jira. No vendor call."""
         decision = evaluate(self.policy, draft)
         spec = to_issue_spec(self.policy, draft, decision) if decision.ok else None
-        return Preview(decision=decision, spec=spec)
+        texts = self.guard.texts(spec, {}, []) if spec else self._raw_texts(draft)
+        findings = self.guard.scan_texts(texts)
+        problems = list(decision.problems)
+        if draft.phi_action is PhiAction.BLOCK:
+            problems += [f.as_problem() for f in findings]
+        problems += self._override_problems(draft, findings)
+        return Preview(decision, spec, tuple(findings), self.guard.redacted_preview(texts, findings), tuple(problems))
 
     def escalate(self, draft: EscalationDraft) -> EscalationResult:
         preview = self.validate(draft)
-        if preview.spec is None:
-            raise DraftRejected("The escalation has problems; nothing was sent.", problems=preview.decision.problems)
+        if not preview.ok:
+            texts = self.guard.texts(preview.spec, {}, []) if preview.spec else self._raw_texts(draft)
+            self._refuse(draft, preview.findings, preview.redacted, preview.problems, texts)
         spec = preview.spec
+        assert spec is not None  # preview.ok implies a spec
         omitted = self.tracker.check_issue(spec)
         attachments = self._chosen_attachments(draft)
+        names = {a.id: a.file_name for a in attachments}
+        order = [a.id for a in attachments]
+        file_texts = {k: v for k, v in self.guard.texts(spec, names, order).items() if k.startswith("attachment_")}
+        file_findings = self.guard.scan_texts(file_texts)
+        findings = [*preview.findings, *file_findings]
+        if file_findings and draft.phi_action is PhiAction.BLOCK:
+            redacted = {**preview.redacted, **self.guard.redacted_preview(file_texts, file_findings)}
+            self._refuse(draft, findings, redacted, tuple(f.as_problem() for f in file_findings),
+                         {**self.guard.texts(spec, {}, []), **file_texts})
+        guarded = self.guard.apply(draft.phi_action, spec, names, order, findings, draft.ticket_id)
+        original, spec = spec, guarded.spec
 
+        already = self.store.links_for_ticket(draft.ticket_id)
         escalation_id = self.store.start_escalation(
             ticket_id=draft.ticket_id,
             agent_email=draft.agent_email,
@@ -114,13 +153,17 @@ class EscalationService:
             request_type=spec.request_type,
             priority=spec.priority,
         )
+        if findings:
+            outbound = {**self.guard.texts(original, {}, []), **file_texts}
+            self._record_phi(draft, draft.phi_action, findings, escalation_id, outbound)
         try:
             issue = self.tracker.create_issue(spec)
         except EscalinkError as exc:
             self.store.finish_escalation(escalation_id, state="failed", error_code=type(exc).__name__)
             raise
         self.store.record_issue_created(escalation_id, issue_id=issue.id, key=issue.key)
-        log.info("escalation.issue_created", escalation=escalation_id, ticket=draft.ticket_id, issue=issue.key)
+        log.info("escalation.issue_created", escalation=escalation_id, ticket=draft.ticket_id, issue=issue.key,
+                 phi_findings=len(findings), phi_action=str(draft.phi_action))
 
         result = EscalationResult(
             escalation_id=escalation_id,
@@ -132,12 +175,16 @@ class EscalationService:
             zendesk_status=None,
             state="created",
             warnings=[Problem(f, "left_blank", OMITTED_MESSAGES.get(f, f"{f} left blank in Jira")) for f in omitted]
-            + list(preview.decision.warnings),
+            + list(preview.decision.warnings)
+            + _several_issues(already),
+            phi_findings=len(findings),
         )
         for att in attachments:
-            result.attachments.append(self._copy_attachment(issue, att, result))
+            result.attachments.append(self._copy_attachment(issue, att, guarded.file_names[att.id], result))
         self._step(result, "remote_link", lambda: self._add_remote_link(issue, draft.ticket_id))
-        update_ok = self._step(result, "zendesk_update", lambda: self._update_ticket(draft.ticket_id, issue, spec))
+        update_ok = self._step(
+            result, "zendesk_update", lambda: self._update_ticket(draft.ticket_id, issue, spec, guarded)
+        )
         if update_ok:
             result.zendesk_status = "hold" if self.options.hold_after_escalation else None
         failed = [s.step for s in result.steps if not s.ok]
@@ -145,8 +192,67 @@ class EscalationService:
         self.store.finish_escalation(escalation_id, state=result.state, error_code=",".join(failed) or None)
         return result
 
+    def _raw_texts(self, draft: EscalationDraft) -> dict[str, str]:
+        """Outbound texts of a draft the policy refused (scanned all the same: one answer, every problem)."""
+        out = {"summary": draft.summary, "description": draft.description,
+               "expected_result": draft.expected_result, "actual_result": draft.actual_result}
+        out.update({f"steps_to_reproduce[{i}]": s for i, s in enumerate(draft.steps_to_reproduce)})
+        return {k: v for k, v in out.items() if v}
+
+    def _override_problems(self, draft: EscalationDraft, findings: list[FieldFinding]) -> list[Problem]:
+        if draft.phi_action is not PhiAction.OVERRIDE:
+            return []
+        reason = (draft.phi_override_reason or "").strip()
+        if len(reason) < 10:
+            return [Problem("phi_override_reason", "required",
+                            "Overriding the PHI check needs a reason (at least 10 characters); it is audited.")]
+        if self.guard.scan(reason, "phi_override_reason"):
+            return [Problem("phi_override_reason", "phi", "The reason itself looks like PHI: describe, don't quote.")]
+        return []
+
+    def _refuse(
+        self,
+        draft: EscalationDraft,
+        findings: tuple[FieldFinding, ...] | list[FieldFinding],
+        redacted: dict[str, str],
+        problems: tuple[Problem, ...],
+        texts: dict[str, str],
+    ) -> NoReturn:
+        blocking = list(findings) if draft.phi_action is PhiAction.BLOCK else []
+        if blocking:
+            self._record_phi(draft, PhiAction.BLOCK, blocking, None, texts)
+            raise PhiBlocked(blocking, redacted, problems)
+        raise DraftRejected("The escalation has problems; nothing was sent.", problems=problems)
+
+    def _record_phi(
+        self,
+        draft: EscalationDraft,
+        action: PhiAction,
+        findings: list[FieldFinding],
+        escalation_id: str | None,
+        texts: dict[str, str],
+    ) -> None:
+        flagged = sorted({f.field for f in findings})
+        self.store.record_phi_decision(PhiDecisionRecord(
+            ticket_id=draft.ticket_id,
+            escalation_id=escalation_id,
+            agent_email=draft.agent_email,
+            action=str(action),
+            reason=draft.phi_override_reason if action is PhiAction.OVERRIDE else None,
+            findings=tuple({"field": f.field, "label": f.label, "start": f.start, "end": f.end,
+                            "recognizer": f.recognizer, "score": round(f.score, 3)} for f in findings),
+            content_hash=content_hash([texts.get(name, "") for name in flagged]),
+        ))
+
     def _chosen_attachments(self, draft: EscalationDraft) -> list[Attachment]:
-        comments = self.helpdesk.list_comments(draft.ticket_id)
+        try:
+            comments = self.helpdesk.list_comments(draft.ticket_id)
+        except NotFound as exc:
+            raise NotFound(
+                f"Zendesk has no ticket #{draft.ticket_id} (or Escalink's account cannot see it); nothing was sent.",
+                problems=[Problem("ticket_id", "not_found", f"No ticket #{draft.ticket_id} in Zendesk.")],
+                vendor=exc.vendor,
+            ) from exc
         by_id = {a.id: a for c in comments for a in c.attachments}
         problems = [
             Problem(f"attachment_ids[{i}]", "not_on_ticket", f"Attachment {aid} is not on ticket #{draft.ticket_id}.")
@@ -157,13 +263,15 @@ class EscalationService:
             raise DraftRejected("Some chosen attachments are not on the ticket; nothing was sent.", problems=problems)
         return [by_id[aid] for aid in dict.fromkeys(draft.attachment_ids)]
 
-    def _copy_attachment(self, issue: CreatedIssue, att: Attachment, result: EscalationResult) -> AttachmentCopy:
+    def _copy_attachment(
+        self, issue: CreatedIssue, att: Attachment, file_name: str, result: EscalationResult
+    ) -> AttachmentCopy:
         def copy() -> None:
             content = self.helpdesk.download_attachment(att.content_url)
-            self.tracker.add_attachment(issue.id, att.file_name, content, att.content_type)
+            self.tracker.add_attachment(issue.id, file_name, content, att.content_type)
 
         ok = self._step(result, f"attachment:{att.id}", copy)
-        return AttachmentCopy(att.id, att.file_name, ok)
+        return AttachmentCopy(att.id, file_name, ok)
 
     def _add_remote_link(self, issue: CreatedIssue, ticket_id: int) -> None:
         url = self.helpdesk.ticket_url(ticket_id)
@@ -171,7 +279,7 @@ class EscalationService:
         global_id = f"{self.options.remote_link_namespace}:zendesk-ticket:{url}"
         self.tracker.add_remote_link(issue.id, global_id, url, f"Zendesk ticket #{ticket_id}")
 
-    def _update_ticket(self, ticket_id: int, issue: CreatedIssue, spec: IssueSpec) -> None:
+    def _update_ticket(self, ticket_id: int, issue: CreatedIssue, spec: IssueSpec, guarded: Guarded) -> None:
         lines = [f"Escalated to Jira {issue.key} ({spec.issue_type}): {issue.url}"]
         if spec.request_type and "request_type" not in issue.omitted_fields:
             lines.append(f"Request type: {spec.request_type}")
@@ -179,6 +287,10 @@ class EscalationService:
             lines.append(f"Priority: {spec.priority}")
         if self.options.hold_after_escalation:
             lines.append("The ticket is on hold; it reopens when Jira has an update or response.")
+        if guarded.note_lines:
+            # PHI stays in Zendesk: the Jira text points here instead.
+            lines += ["", f"Kept out of {issue.key} because it may be PHI (the Jira text points to this note):"]
+            lines += [f"- {line}" for line in guarded.note_lines]
         custom: dict[int, str] = {}
         if self.options.linked_issues_field_id is not None:
             keys = [link.jira_key for link in self.store.links_for_ticket(ticket_id)]
@@ -205,3 +317,10 @@ class EscalationService:
             return False
         result.steps.append(StepOutcome(name, True))
         return True
+
+
+def _several_issues(already: list[LinkRecord]) -> list[Problem]:
+    if not already:
+        return []
+    keys = ", ".join(link.jira_key for link in already)
+    return [Problem("ticket_id", "several_issues", SEVERAL_ISSUES.format(keys=keys))]

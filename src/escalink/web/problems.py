@@ -9,9 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from escalink.domain.draft import Problem
 from escalink.domain.errors import EscalinkError, VendorUnavailable
+from escalink.domain.phi import FieldFinding, PhiBlocked
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -22,17 +24,33 @@ class FieldError(BaseModel):
     message: str
 
 
+class PhiFindingOut(BaseModel):
+    field: str
+    label: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+
+
 class ProblemDetails(BaseModel):
     type: str
     title: str
     status: int
     detail: str
     errors: list[FieldError] = []
+    phi_findings: list[PhiFindingOut] | None = None
+    redacted: dict[str, str] | None = None
+
+
+def findings_out(findings: Sequence[FieldFinding]) -> list[dict[str, Any]]:
+    return [{"field": f.field, "label": f.label, "start": f.start, "end": f.end, "score": round(f.score, 3),
+             "recognizer": f.recognizer} for f in findings]
 
 
 def problem_response(
     status: int, title: str, detail: str, problems: Sequence[Problem] = (), kind: str = "error",
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{kind}",
@@ -40,6 +58,7 @@ def problem_response(
         "status": status,
         "detail": detail,
         "errors": [{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+        **(extra or {}),
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -57,6 +76,13 @@ def _kebab(name: str) -> str:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem_response(exc.status_code, title, detail, kind=f"http-{exc.status_code}",
+                                headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
@@ -68,8 +94,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(EscalinkError)
     async def _domain(_: Request, exc: EscalinkError) -> JSONResponse:
-        headers = None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if isinstance(exc, VendorUnavailable) and exc.retry_after:
             headers = {"Retry-After": str(int(exc.retry_after + 0.999))}
+        extra = None
+        if isinstance(exc, PhiBlocked):
+            extra = {"phi_findings": findings_out(exc.findings), "redacted": exc.redacted}
         return problem_response(exc.status, exc.title, exc.message, exc.problems, kind=_kebab(type(exc).__name__),
-                                headers=headers)
+                                headers=headers, extra=extra)

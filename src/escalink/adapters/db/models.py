@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -45,4 +45,21 @@ class Link(Base):
     jira_issue_id: Mapped[str] = mapped_column(String(32), index=True)
     jira_key: Mapped[str] = mapped_column(String(64))
     escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PhiDecision(Base):
+    """What was done about PHI found in outbound text: labels, positions and a hash, never the text."""
+
+    __tablename__ = "phi_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalations.id"))
+    agent_email: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    # The override reason was itself scanned and holds no PHI, or it would have been refused.
+    reason: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,8 +10,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from escalink.adapters.db.models import Escalation, Link
-from escalink.ports.store import EscalationRecord, LinkRecord
+from escalink.adapters.db.models import Escalation, Link, PhiDecision
+from escalink.ports.store import EscalationRecord, LinkRecord, PhiDecisionRecord
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -134,5 +134,28 @@ class SqlStore:
                     escalation_id=r.escalation_id,
                     created_at=r.created_at,
                 )
+                for r in rows
+            ]
+
+    def record_phi_decision(self, decision: PhiDecisionRecord) -> None:
+        with self._session() as s, s.begin():
+            s.add(
+                PhiDecision(
+                    ticket_id=decision.ticket_id,
+                    escalation_id=decision.escalation_id,
+                    agent_email=decision.agent_email,
+                    action=decision.action,
+                    reason=decision.reason,
+                    findings=list(decision.findings),
+                    content_hash=decision.content_hash,
+                )
+            )
+
+    def phi_decisions(self, ticket_id: int) -> list[PhiDecisionRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(PhiDecision).where(PhiDecision.ticket_id == ticket_id).order_by(PhiDecision.id))
+            return [
+                PhiDecisionRecord(r.ticket_id, r.escalation_id, r.agent_email, r.action, r.reason,
+                                  tuple(r.findings), r.content_hash)
                 for r in rows
             ]

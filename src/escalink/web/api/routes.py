@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path
 
 from escalink.bootstrap import Container
 from escalink.domain.draft import EscalationDraft, Problem
 from escalink.domain.errors import NotFound
+from escalink.services.phi_guard import replace_spans
 from escalink.web.api.schemas import (
     AttachmentOutcome,
     EscalationOut,
     EscalationRecordOut,
     LinkOut,
+    PhiScanIn,
+    PhiScanOut,
     StepOut,
     TicketLinksOut,
     ValidationResult,
 )
 from escalink.web.deps import container, require_token
-from escalink.web.problems import PROBLEM_JSON, FieldError, ProblemDetails
+from escalink.web.problems import PROBLEM_JSON, FieldError, PhiFindingOut, ProblemDetails, findings_out
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -42,12 +46,22 @@ def validate(draft: EscalationDraft, c: Container = Depends(container)) -> Valid
     preview = c.escalations.validate(draft)
     d = preview.decision
     return ValidationResult(
-        valid=d.ok,
+        valid=preview.ok,
         issue_type=d.issue_type_name,
         request_type=d.request_type,
-        errors=_fe(d.problems),
+        errors=_fe(preview.problems),
         warnings=_fe(d.warnings),
+        phi_findings=[PhiFindingOut(**f) for f in findings_out(preview.findings)],
+        redacted=preview.redacted,
     )
+
+
+@router.post("/phi/scan", response_model=PhiScanOut, responses=PROBLEMS,
+             summary="Find PHI in a text; returns spans and a redacted copy, stores nothing")
+def phi_scan(body: PhiScanIn, c: Container = Depends(container)) -> PhiScanOut:
+    findings = c.guard.scan(body.text, body.field)
+    redacted = replace_spans(body.text, findings, lambda f: f"[{f.label}]")
+    return PhiScanOut(findings=[PhiFindingOut(**f) for f in findings_out(findings)], redacted=redacted)
 
 
 @router.post("/escalations", response_model=EscalationOut, status_code=201, responses=PROBLEMS,
@@ -68,12 +82,13 @@ def escalate(draft: EscalationDraft, c: Container = Depends(container)) -> Escal
         attachments=[AttachmentOutcome(id=a.id, file_name=a.file_name, sent=a.sent) for a in r.attachments],
         steps=[StepOut(step=s.step, ok=s.ok, detail=s.detail) for s in r.steps],
         warnings=_fe(r.warnings),
+        phi_findings=r.phi_findings,
     )
 
 
 @router.get("/escalations/{escalation_id}", response_model=EscalationRecordOut, responses=PROBLEMS)
-def get_escalation(escalation_id: str, c: Container = Depends(container)) -> EscalationRecordOut:
-    rec = c.store.get_escalation(escalation_id)
+def get_escalation(escalation_id: UUID, c: Container = Depends(container)) -> EscalationRecordOut:
+    rec = c.store.get_escalation(str(escalation_id))
     if rec is None:
         raise NotFound(f"No escalation {escalation_id}.")
     return EscalationRecordOut(escalation_id=rec.id, **{k: getattr(rec, k) for k in (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from escalink.web.problems import FieldError
+from escalink.web.problems import FieldError, PhiFindingOut
 
 
 class ValidationResult(BaseModel):
@@ -15,6 +15,18 @@ class ValidationResult(BaseModel):
     request_type: str | None
     errors: list[FieldError]
     warnings: list[FieldError]
+    phi_findings: list[PhiFindingOut] = []
+    redacted: dict[str, str] = {}
+
+
+class PhiScanIn(BaseModel):
+    text: str = Field(max_length=100_000)
+    field: str = Field("description", description="summary, description, steps, comment or filename")
+
+
+class PhiScanOut(BaseModel):
+    findings: list[PhiFindingOut]
+    redacted: str
 
 
 class AttachmentOutcome(BaseModel):
@@ -43,6 +55,7 @@ class EscalationOut(BaseModel):
     attachments: list[AttachmentOutcome]
     steps: list[StepOut]
     warnings: list[FieldError]
+    phi_findings: int = 0
 
 
 class EscalationRecordOut(BaseModel):
