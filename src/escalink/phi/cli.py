@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from escalink.phi.config import load_config
-from escalink.phi.detector import Detector
+from escalink.phi.detector import Detector, redact
 from escalink.phi.scoring import evaluate, format_report, read_jsonl
 
 phi_app = typer.Typer(help="Find PHI in escalation text.", no_args_is_help=True)
@@ -52,15 +52,20 @@ def scan(
         raise typer.BadParameter("give a FILE, - for standard input, or --jsonl")
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     findings = detector.scan(text, field)
+    # The flagged values themselves are never printed (PHI stays where it was): positions, labels
+    # and the redacted text say what was found.
+    redacted = redact(text, findings)
     if as_json:
-        typer.echo(json.dumps([{"label": f.label, "start": f.start, "end": f.end, "score": f.score,
-                                "recognizer": f.recognizer, "text": text[f.start:f.end]} for f in findings],
-                              ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"findings": [{"label": f.label, "start": f.start, "end": f.end, "score": f.score,
+                                             "recognizer": f.recognizer} for f in findings],
+                               "redacted": redacted}, ensure_ascii=False, indent=2))
         return
-    table = Table("label", "start", "end", "score", "recognizer", "text")
+    table = Table("label", "start", "end", "score", "recognizer")
     for f in findings:
-        table.add_row(f.label, str(f.start), str(f.end), f"{f.score:.2f}", f.recognizer, text[f.start:f.end])
-    Console().print(table)
+        table.add_row(f.label, str(f.start), str(f.end), f"{f.score:.2f}", f.recognizer)
+    console = Console()
+    console.print(table)
+    console.print(redacted, markup=False, highlight=False)
 
 
 @phi_app.command("eval")

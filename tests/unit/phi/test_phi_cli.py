@@ -38,11 +38,15 @@ def test_scan_text_table_and_json(tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(phi_app, ["scan", "-"], input="Call Dr. Achterberg at 602-555-0148")
     assert out.exit_code == 0, out.output
-    assert "PHONE" in out.output and "Achterberg" in out.output
+    assert "PHONE" in out.output and "NAME" in out.output
+    # values are never printed: only labels, positions and the redacted text
+    assert "Achterberg" not in out.output and "602-555-0148" not in out.output
+    assert "Call Dr. [NAME] at [PHONE]" in out.output
     f = tmp_path / "t.txt"
     f.write_text("mail r.achterberg@example.com", encoding="utf-8")
     out = runner.invoke(phi_app, ["scan", str(f), "--json"])
-    assert json.loads(out.output)[0]["label"] == "EMAIL"
+    answer = json.loads(out.output)
+    assert answer["findings"][0]["label"] == "EMAIL" and answer["redacted"] == "mail [EMAIL]"
 
 
 def test_scan_jsonl_writes_predictions(tmp_path: Path) -> None:
