@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     )
     jira_label: str = "escalink"
 
+    jira_webhook_secret: SecretStr = Field(SecretStr(""), description="Secret of the Jira webhook (X-Hub-Signature)")
+    zendesk_webhook_secret: SecretStr = Field(SecretStr(""), description="Signing secret of the Zendesk webhook")
+    sync_coalesce_seconds: float = Field(
+        5.0, description="Jira events for one ticket arriving within this window become one Zendesk update"
+    )
+    sync_poll_seconds: float = Field(1.0, description="How often stored webhook events are looked at")
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description='Who is tier2/admin: keys are Zendesk user ids, "group:<id>" or e-mails; agent by default',
+    )
+    jira_attachment_max_bytes: int = Field(
+        10 * 1024 * 1024, description="Larger attachments are sent to Jira as their Zendesk address instead"
+    )
+
     http_timeout_seconds: float = 10.0
     http_max_attempts: int = 4
     http_max_retry_wait_seconds: float = 120.0

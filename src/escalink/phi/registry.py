@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, ClassVar
 
 from escalink.phi.lexicons import Lexicons
 from escalink.phi.model import Finding
-from escalink.phi.text import Token
+from escalink.phi.text import Token, case_folded, char_positions, digit_starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,14 @@ class Pattern:
     regex: str
     score: float
     flags: int = 0
+    # Where a match can begin, to spare a scan of every character of a long text: "" anywhere;
+    # otherwise "0" for the first digit of a run of digits and any other character for itself,
+    # up to `back` characters before such a place. It must hold for every possible match.
+    starts: str = ""
+    back: int = 0
+    # Lower-case words of which every match contains one (in any letter case); none in the
+    # text means no match, and the pattern is not run.
+    cues: tuple[str, ...] = ()
 
     def compile(self) -> re.Pattern[str]:
         return re.compile(self.regex, self.flags)
@@ -36,7 +44,10 @@ class Pattern:
 class ScanContext:
     """What a recognizer sees: the original text, the masked text (same length, allowed
     identifiers blanked), the field name, word tokens of the masked text, and the findings
-    of recognizers that ran before it."""
+    of recognizers that ran before it.
+
+    It also carries what several recognizers would otherwise each work out again on a long
+    text: the lower-cased tokens, where digit runs begin, and the lower-cased masked text."""
 
     text: str
     masked: str
@@ -44,6 +55,46 @@ class ScanContext:
     is_filename: bool
     tokens: list[Token]
     found: list[Finding] = dc_field(default_factory=list)
+    # `tokens[i].text.lower()`, and the same before any hyphen
+    lowered: list[str] = dc_field(init=False)
+    heads: list[str] = dc_field(init=False)
+    # offsets in `masked` where a run of digits begins: where digit-led patterns can match
+    digits: list[int] = dc_field(init=False)
+    # `masked.lower()`, or None when a substring test of it could miss a case-insensitive match
+    folded: str | None = dc_field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lowered = [t.text.lower() for t in self.tokens]
+        self.heads = [w.split("-", 1)[0] if "-" in w else w for w in self.lowered]
+        self.digits = digit_starts(self.masked)
+        self.folded = case_folded(self.masked)
+
+    def starts(self, spec: str, back: int = 0) -> list[int]:
+        """Sorted offsets in `masked` where a pattern described by `Pattern.starts` and
+        `Pattern.back` can begin."""
+        chars = spec.replace("0", "")
+        found = char_positions(self.masked, chars) if chars else []
+        if "0" in spec:
+            found += self.digits
+        if back:
+            found = [p - k for p in found for k in range(back + 1) if p >= k]
+        return sorted(set(found)) if chars or back else found
+
+    def may_contain(self, *cues: str) -> bool:
+        """False only when no lower-case `cues` occurs in the masked text in any letter case:
+        a pattern that needs one of them cannot match, so it need not run."""
+        folded = self.folded
+        return folded is None or any(c in folded for c in cues)
+
+    def at_words(self, keys: Set[str]) -> list[Token]:
+        """Tokens whose lower-cased text is one of `keys`, in text order."""
+        toks = self.tokens
+        return [toks[i] for i, w in enumerate(self.lowered) if w in keys]
+
+    def at_heads(self, keys: Set[str]) -> list[Token]:
+        """Tokens whose lower-cased text before any hyphen is one of `keys`, in text order."""
+        toks = self.tokens
+        return [toks[i] for i, w in enumerate(self.heads) if w in keys]
 
     def window(self, start: int, end: int, before: int = 40, after: int = 0) -> str:
         """Lower-cased masked text around a span, for context-word checks."""

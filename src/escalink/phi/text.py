@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 # Letters only, so digits, `_` and `.` split tokens (file names come apart for free);
 # inner apostrophes and hyphens keep O'Neil, Al-Sayed and Ana-Maria whole.
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*")
+# The same words as separators of `re.split`: the pieces and their offsets come out of C code,
+# which is several times faster than a Python loop over match objects on a long field.
+_WORD_SPLIT = re.compile("(" + WORD_RE.pattern + ")")
+_POSSESSIVE = ("'s", "’s", "'S", "’S")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+# Characters that re.IGNORECASE matches to an ASCII letter although their lower case is no ASCII
+# letter (Kelvin sign ~ k, long s ~ s, dotted and dotless I ~ i): with one of them in the text a
+# substring test of the lower-cased text cannot stand in for a case-insensitive pattern.
+_CASE_ODDITIES = ("\u0130", "\u0131", "\u017f", "\u212a")
 CAMEL_RE = re.compile(r"[A-Z][a-z]+")
 # McGrath, MacDonald, DeShawn, LaToya: one name with a capital inside
 _KEEP_PREFIXES = frozenset(["mc", "mac", "de", "di", "da", "la", "le", "van", "von", "st", "o"])
@@ -51,13 +61,53 @@ class Token(NamedTuple):
 
 def tokens(text: str) -> list[Token]:
     """Word tokens; a trailing possessive ('s) is left out of the token."""
-    out: list[Token] = []
-    for m in WORD_RE.finditer(text):
-        word, start, end = m.group(), m.start(), m.end()
-        if len(word) > 2 and word[-2] in "'’" and word[-1] in "sS":
-            word, end = word[:-2], end - 2
-        out.append(Token(word, start, end))
+    parts = _WORD_SPLIT.split(text)  # separator, word, separator, word, ..., separator
+    ends = list(accumulate(map(len, parts)))
+    words_ = parts[1::2]
+    out: list[Token] = list(map(tuple.__new__, repeat(Token), zip(words_, ends[0::2], ends[1::2], strict=False)))
+    if "'" in text or "’" in text:
+        for i, word in enumerate(words_):
+            if len(word) > 2 and word.endswith(_POSSESSIVE):
+                tok = out[i]
+                out[i] = Token(word[:-2], tok.start, tok.end - 2)
     return out
+
+
+def digit_starts(text: str) -> list[int]:
+    """Offsets where a run of ASCII digits begins."""
+    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+
+
+def char_positions(text: str, chars: str) -> list[int]:
+    """Offsets of every occurrence of each of `chars`, unsorted."""
+    out: list[int] = []
+    for ch in chars:
+        pos = text.find(ch)
+        while pos >= 0:
+            out.append(pos)
+            pos = text.find(ch, pos + 1)
+    return out
+
+
+def matches_at(rx: re.Pattern[str], text: str, starts: Sequence[int]) -> Iterator[re.Match[str]]:
+    """What `rx.finditer(text)` yields, provided every match of `rx` begins at one of `starts`
+    (sorted): a pattern is tried only where it can begin instead of at every character."""
+    end = 0
+    match = rx.match
+    for pos in starts:
+        if pos >= end:
+            m = match(text, pos)
+            if m:
+                end = m.end() if m.end() > pos else pos + 1
+                yield m
+
+
+def case_folded(text: str) -> str | None:
+    """`text` lower-cased for cheap "does this cue occur at all" tests before a case-insensitive
+    pattern runs; None when such a test could miss a match (see `_CASE_ODDITIES`)."""
+    if not text.isascii() and any(c in text for c in _CASE_ODDITIES):
+        return None
+    return text.lower()
 
 
 def camel_parts(token: Token) -> list[Token] | None:

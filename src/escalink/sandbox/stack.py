@@ -53,6 +53,8 @@ def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **
         jira_email=emulators.jira_cloud_email,
         jira_api_token=SecretStr(emulators.jira_cloud_api_token),
         jira_pat=SecretStr(emulators.jira_dc_pat),
+        jira_webhook_secret=SecretStr(emulators.webhook_secrets["jira"]),
+        zendesk_webhook_secret=SecretStr(emulators.webhook_secrets["zendesk"]),
         _env_file=None,  # the sandbox never reads a real .env: it must not talk to real vendors
         **extra,  # type: ignore[arg-type]
     )

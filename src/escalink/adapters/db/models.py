@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,4 +62,77 @@ class PhiDecision(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboundEvent(Base):
+    """A webhook delivery, stored before it is acknowledged; processed afterwards.
+
+    `payload` is kept only until the event is processed (it may carry comment text), then cleared.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("source", "delivery_id", name="uq_inbound_source_delivery"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    event_type: Mapped[str] = mapped_column(String(64))
+    issue_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, processed, ignored, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """An agent's "Notify linked issues": one comment (already PHI-checked) for one or more issues."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    agent_email: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON)
+    target_issue_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Delivery(Base):
+    """One notification to one issue: its receipt (pending, sent, failed, retrying)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("notification_id", "jira_issue_id", name="uq_delivery_notification_issue"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    jira_issue_id: Mapped[str] = mapped_column(String(32))
+    jira_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    jira_comment_id: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)  # per attachment outcome
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Handoff(Base):
+    """A Tier 1 agent's request that Tier 2 send a notification to one chosen issue."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    requested_by: Mapped[str] = mapped_column(String(320))
+    target_issue_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, done, cancelled
+    done_by: Mapped[str | None] = mapped_column(String(320))
+    notification_id: Mapped[str | None] = mapped_column(ForeignKey("notifications.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

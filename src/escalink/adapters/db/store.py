@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from escalink.adapters.db.models import Escalation, Link, PhiDecision
+from escalink.adapters.db.sync_store import SyncTables
 from escalink.ports.store import EscalationRecord, LinkRecord, PhiDecisionRecord
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,7 +65,7 @@ def _escalation(row: Escalation) -> EscalationRecord:
     )
 
 
-class SqlStore:
+class SqlStore(SyncTables):
     """Store port over SQLAlchemy; one short transaction per call."""
 
     def __init__(self, engine: Engine):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from escalink.phi.model import Finding
 from escalink.phi.registry import Pattern, Recognizer, ScanContext
+from escalink.phi.text import matches_at
 
 
 class PatternRecognizer(Recognizer):
@@ -35,7 +36,9 @@ class PatternRecognizer(Recognizer):
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
         compiled, context = self._prepare()
         for pattern, rx in compiled:
-            for m in rx.finditer(ctx.masked):
+            if pattern.cues and not ctx.may_contain(*pattern.cues):
+                continue
+            for m in self.candidates(ctx, pattern, rx):
                 start, end = m.span(self.GROUP) if self.GROUP in rx.groupindex else m.span()
                 score = pattern.score
                 if context is not None and context.search(ctx.window(start, end, self.CONTEXT_WINDOW)):
@@ -43,6 +46,12 @@ class PatternRecognizer(Recognizer):
                 score = self.adjust(ctx, m, start, end, score)
                 if score > 0:
                     yield self.finding(self.labels[0], start, end, score)
+
+    def candidates(self, ctx: ScanContext, pattern: Pattern, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """The matches of one pattern, as `finditer` gives them, tried only where they can begin."""
+        if not pattern.starts:
+            return rx.finditer(ctx.masked)
+        return matches_at(rx, ctx.masked, ctx.starts(pattern.starts, pattern.back))
 
     def adjust(self, ctx: ScanContext, match: re.Match[str], start: int, end: int, score: float) -> float:
         """Hook for checks a regex cannot make (checksums, ranges); returns the new score."""
