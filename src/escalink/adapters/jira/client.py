@@ -174,6 +174,27 @@ class JiraTracker:
             url=self.issue_url(key),
         )
 
+    def add_comment(self, issue_id: str, text: str) -> str:
+        """Add a comment (ADF on Cloud, wiki text on Data Center); returns the comment id.
+
+        Not retried after an ambiguous failure: a second POST would add the comment twice.
+        """
+        body = self.mapper.rich_text(text)
+        response = self.http.request("POST", f"{self.prefix}/issue/{issue_id}/comment", json={"body": body})
+        return str(_json(response, self.http).get("id", ""))
+
+    def own_account(self) -> str:
+        """Escalink's own Jira account (Cloud accountId, DC user name), to ignore its own changes; cached."""
+        found: str = self._users.get_or_load(
+            "\x00myself", lambda: self._myself(), ttl_for=lambda _: self._user_ttl
+        )
+        return found
+
+    def _myself(self) -> str:
+        me = self.http.get_json(f"{self.prefix}/myself")
+        key = "accountId" if self.flavor == "cloud" else "name"
+        return str(me.get(key, "")) if isinstance(me, dict) else ""
+
     def find_user(self, email: str) -> str | None:
         """The reporter value for an agent's e-mail: Cloud accountId or DC user name; cached."""
         wanted = email.strip().casefold()

@@ -160,6 +160,10 @@ class IssueMapper:
             return value.plain if isinstance(value, _Text) else value
         raise self._unsupported(meta, fld, label)
 
+    def rich_text(self, value: str) -> Any:
+        """Free text in the flavour's rich-text form (ADF on Cloud, wiki markup on DC)."""
+        return self._rich(value)
+
     def _rich(self, value: str) -> Any:
         # v3 wants ADF in every rich-text field; v2 takes wiki markup.
         return adf.text_to_adf(value) if self.flavor == "cloud" else wiki.text_to_wiki(value)
