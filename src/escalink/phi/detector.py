@@ -37,10 +37,10 @@ class Detector:
         if not text:
             return []
         toks = tokens(text)
-        masked = self.masker.mask(text, toks)
+        masked = self.masker.mask(text, toks, [t.text.lower() for t in toks])
         is_filename = field.lower() in FILENAME_FIELDS or looks_like_filename(text)
         # words that masking blanked are gone for the recognizers
-        kept = [t for t in toks if masked[t.start] != FILL and masked[t.end - 1] != FILL]
+        kept = [t for t in toks if masked[t.start] != FILL and masked[t.end - 1] != FILL] if FILL in masked else toks
         ctx = ScanContext(text=text, masked=masked, field=field, is_filename=is_filename, tokens=kept)
         for rec in self.recognizers:
             threshold = self._thresholds[rec.name]

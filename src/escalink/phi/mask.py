@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from escalink.phi.text import KeywordIndex, Token, tokens
+from escalink.phi.text import KeywordIndex, Token, char_positions, digit_runs, digits_shaped, matches_at, tokens
 
 FILL = "\u2592"
 
@@ -19,30 +19,33 @@ FILL = "\u2592"
 _ID_CUES = (r"(?:mrn|member\s+(?:id|number|#)|subscriber|serial|sn|license|licence|policy|group|account|card|"
             r"patient|npi|id\s+(?:is|on))")
 
-# (pattern, group to blank: 0 for the whole match); CODE is skipped after an identifier cue
+# (pattern, group to blank: 0 for the whole match, where a match can begin as in
+# `registry.Pattern.starts` and `back`); CODE is skipped after an identifier cue
 _CODE = r"[A-Z](?<![A-Za-z0-9-][A-Z])[A-Za-z]{0,9}(?:-[A-Z][A-Za-z]*)*-\d{1,6}(?![\w-])"
 # clinical scales and names that look like codes
 _NOT_CODES = ("PHQ-", "GAD-", "COVID-", "HbA1c-")
-_PATTERNS: tuple[tuple[str, int], ...] = (
+_ANY_RUN = (1, 1 << 30, "")
+_PATTERNS: tuple[tuple[str, int, str, int, tuple[int, int, str]], ...] = (
     (r"[0-9a-fA-F](?<![0-9A-Za-z][0-9a-fA-F])[0-9a-fA-F]{7}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-     r"[0-9a-fA-F]{12}(?![0-9A-Za-z])", 0),
+     r"[0-9a-fA-F]{12}(?![0-9A-Za-z])", 0, "-", 8, _ANY_RUN),
     # helpdesk ticket numbers: #48213 (3+ digits, so "Apt #2" stays)
-    (r"#(?<![\w&]#)\d{3,9}\b", 0),
+    (r"#(?<![\w&]#)\d{3,9}\b", 0, "", 0, _ANY_RUN),
     # tracker keys and error codes: ESCA-2210, E-2207, UPL-413, MS-Consult-03
-    (_CODE, 0),
+    (_CODE, 0, "", 0, _ANY_RUN),
     # versions: v8.14.0, 4.12.1 (not dotted dates or phones, whose last part has 4 digits)
-    (r"\d(?<![\w.]\d)\d{0,3}\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", 0),
-    (r"[vV](?<![\w.][vV])\d{1,4}(?:\.\d+)*\b", 0),
+    (r"\d(?<![\w.]\d)\d{0,3}\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", 0, "0", 0, (1, 4, ".")),
+    (r"[vV](?<![\w.][vV])\d{1,4}(?:\.\d+)*\b", 0, "", 0, _ANY_RUN),
     # device models: iPhone 14, Pixel 7, Galaxy A54, Tab A8, BP7450
-    (r"[A-Z](?<!\w[A-Z])[A-Z]{0,2}\d{3,5}\b(?=\))", 0),
+    (r"[A-Z](?<!\w[A-Z])[A-Z]{0,2}\d{3,5}\b(?=\))", 0, "", 0, _ANY_RUN),
     # HTTP and error status codes
-    (r"[1-5](?<!\w[1-5])\d\d(?=\s+(?:Forbidden|Unauthorized|Not Found|Internal|Bad Request|error|errors)\b)", 0),
+    (r"[1-5](?<!\w[1-5])\d\d(?=\s+(?:Forbidden|Unauthorized|Not Found|Internal|Bad Request|error|errors)\b)", 0, "0", 0,
+     (3, 3, "")),
     # clock times: 2:05pm, 14:05:11, 9.42.13 AM, 8am
-    (r"\d(?<![\w:.]\d)\d?:\d{2}(?::\d{2})?(?:\s?[aApP]\.?[mM]\.?)?(?![\w:])", 0),
-    (r"\d(?<![\d.]\d)\d?\.\d{2}\.\d{2}(?:\s?[aApP][mM])?(?![\d.])", 0),
-    (r"\d(?<![\d.:]\d)\d?\s?[aApP]\.?[mM]\b\.?", 0),
+    (r"\d(?<![\w:.]\d)\d?:\d{2}(?::\d{2})?(?:\s?[aApP]\.?[mM]\.?)?(?![\w:])", 0, "0", 0, (1, 2, ":")),
+    (r"\d(?<![\d.]\d)\d?\.\d{2}\.\d{2}(?:\s?[aApP][mM])?(?![\d.])", 0, "0", 0, (1, 2, ".")),
+    (r"\d(?<![\d.:]\d)\d?\s?[aApP]\.?[mM]\b\.?", 0, "0", 0, (1, 2, "")),
     # sizes and durations
-    (r"\d(?<!\w\d)\d*(?:\.\d+)?\s?(?:KB|MB|GB|TB|kb|ms)\b", 0),
+    (r"\d(?<!\w\d)\d*(?:\.\d+)?\s?(?:KB|MB|GB|TB|kb|ms)\b", 0, "0", 0, _ANY_RUN),
 )
 
 
@@ -63,7 +66,7 @@ class Masker:
     """Blanks allowed identifiers and allow-listed terms."""
 
     def __init__(self, allow_list: Iterable[str] = ()) -> None:
-        self._patterns = [(re.compile(p), g) for p, g in _PATTERNS]
+        self._patterns = [(re.compile(p), g, at, back, run) for p, g, at, back, run in _PATTERNS]
         self._id_cue = re.compile(_ID_CUES + r"\W{0,4}(?:\w+\W{1,3}){0,2}$", re.IGNORECASE)
         self._keywords = KeywordIndex((w, p) for words, p, _ in _KEYWORD_PATTERNS for w in words.split())
         self._keyword_group = {w: g for words, _, g in _KEYWORD_PATTERNS for w in words.split()}
@@ -72,21 +75,31 @@ class Masker:
         self._allow = KeywordIndex((t.split()[0], r"(?<![\w@./-])" + re.escape(t) + r"(?![\w@/-]|\.\w)")
                                    for t in terms)
 
-    def mask(self, text: str, toks: list[Token] | None = None) -> str:
-        """`text` with allowed identifiers blanked; `toks` are its word tokens when known."""
+    def mask(self, text: str, toks: list[Token] | None = None, lowered: list[str] | None = None) -> str:
+        """`text` with allowed identifiers blanked; `toks` are its word tokens and `lowered`
+        their lower-cased texts, when known."""
         if toks is None:
             toks = tokens(text)
+        if lowered is None:
+            lowered = [t.text.lower() for t in toks]
         chars = list(text)
-        for m in self._keywords.matches(text, toks):
+        for m in self._keywords.matches(text, toks, lowered):
             group = 1 if m.re.groups else 0
             chars[m.start(group):m.end(group)] = FILL * (m.end(group) - m.start(group))
-        for rx, group in self._patterns:
-            for m in rx.finditer(text):
+        runs = digit_runs(text)
+        for rx, group, at, back, run in self._patterns:
+            if not at:
+                found: Iterable[re.Match[str]] = rx.finditer(text)
+            else:
+                starts = (digits_shaped(runs, *run) if at == "0"
+                          else sorted({p - back for p in char_positions(text, at) if p >= back}))
+                found = matches_at(rx, text, starts)
+            for m in found:
                 start, end = m.span(group)
                 if rx.pattern == _CODE and (m.group().startswith(_NOT_CODES)
                                             or self._id_cue.search(text[max(0, start - 40):start])):
                     continue
                 chars[start:end] = FILL * (end - start)
-        for m in self._allow.matches(text, toks):
+        for m in self._allow.matches(text, toks, lowered):
             chars[m.start():m.end()] = FILL * (m.end() - m.start())
         return "".join(chars)

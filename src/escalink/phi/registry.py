@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from escalink.phi.lexicons import Lexicons
 from escalink.phi.model import Finding
-from escalink.phi.text import Token, case_folded, char_positions, digit_starts
+from escalink.phi.text import Token, case_folded, char_positions, digit_runs, digits_shaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class Pattern:
     # up to `back` characters before such a place. It must hold for every possible match.
     starts: str = ""
     back: int = 0
+    # When "0" is in `starts`: a match beginning with a digit begins with `run[0]` to `run[1]`
+    # digits (`\\d`) followed by one of the characters `run[2]` (anything when empty).
+    run: tuple[int, int, str] = (1, 1 << 30, "")
     # Lower-case words of which every match contains one (in any letter case); none in the
     # text means no match, and the pattern is not run.
     cues: tuple[str, ...] = ()
@@ -58,24 +61,27 @@ class ScanContext:
     # `tokens[i].text.lower()`, and the same before any hyphen
     lowered: list[str] = dc_field(init=False)
     heads: list[str] = dc_field(init=False)
-    # offsets in `masked` where a run of digits begins: where digit-led patterns can match
+    # offsets in `masked` where a run of digits begins: where digit-led patterns can match;
+    # with the length of each run and the character after it
     digits: list[int] = dc_field(init=False)
+    digit_runs: tuple[list[int], list[int], list[str]] = dc_field(init=False)
     # `masked.lower()`, or None when a substring test of it could miss a case-insensitive match
     folded: str | None = dc_field(init=False)
 
     def __post_init__(self) -> None:
         self.lowered = [t.text.lower() for t in self.tokens]
         self.heads = [w.split("-", 1)[0] if "-" in w else w for w in self.lowered]
-        self.digits = digit_starts(self.masked)
+        self.digit_runs = digit_runs(self.masked)
+        self.digits = self.digit_runs[0]
         self.folded = case_folded(self.masked)
 
-    def starts(self, spec: str, back: int = 0) -> list[int]:
-        """Sorted offsets in `masked` where a pattern described by `Pattern.starts` and
-        `Pattern.back` can begin."""
+    def starts(self, spec: str, back: int = 0, run: tuple[int, int, str] | None = None) -> list[int]:
+        """Sorted offsets in `masked` where a pattern described by `Pattern.starts`,
+        `Pattern.back` and `Pattern.run` can begin."""
         chars = spec.replace("0", "")
         found = char_positions(self.masked, chars) if chars else []
         if "0" in spec:
-            found += self.digits
+            found += self.digits if run is None else digits_shaped(self.digit_runs, *run)
         if back:
             found = [p - k for p in found for k in range(back + 1) if p >= k]
         return sorted(set(found)) if chars or back else found

@@ -16,7 +16,8 @@ WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d
 # which is several times faster than a Python loop over match objects on a long field.
 _WORD_SPLIT = re.compile("(" + WORD_RE.pattern + ")")
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
-_DIGIT_RUN = re.compile(r"[0-9]+")
+_DIGIT_RUN = re.compile(r"\d+")
+_ASCII_DIGITS = frozenset("0123456789")
 # Characters that re.IGNORECASE matches to an ASCII letter although their lower case is no ASCII
 # letter (Kelvin sign ~ k, long s ~ s, dotted and dotless I ~ i): with one of them in the text a
 # substring test of the lower-cased text cannot stand in for a case-insensitive pattern.
@@ -74,8 +75,40 @@ def tokens(text: str) -> list[Token]:
 
 
 def digit_starts(text: str) -> list[int]:
-    """Offsets where a run of ASCII digits begins."""
-    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+    """Offsets of the digits (`\\d`, any script) not preceded by an ASCII digit: where a pattern
+    that begins with a digit not following [0-9] can match. Sorted."""
+    return digit_runs(text)[0]
+
+
+def digit_runs(text: str) -> tuple[list[int], list[int], list[str]]:
+    """`digit_starts`, with the number of digits (`\\d`) from each on and the character after them."""
+    starts: list[int] = []
+    lengths: list[int] = []
+    after: list[str] = []
+    for m in _DIGIT_RUN.finditer(text):
+        start, end = m.span()
+        starts.append(start)
+        lengths.append(end - start)
+        after.append(text[end:end + 1])
+        run = m.group()
+        if not run.isascii():  # "٣5": the 5 may begin a match too
+            for i in range(1, len(run)):
+                if run[i - 1] not in _ASCII_DIGITS:
+                    starts.append(start + i)
+                    lengths.append(end - start - i)
+                    after.append(text[end:end + 1])
+    return starts, lengths, after
+
+
+def digits_shaped(runs: tuple[list[int], list[int], list[str]], shortest: int, longest: int,
+                  followers: str) -> list[int]:
+    """The starts in `runs` of between `shortest` and `longest` digits followed by one of
+    `followers` (by anything when it is empty)."""
+    starts, lengths, after = runs
+    if followers:
+        return [p for p, n, c in zip(starts, lengths, after, strict=True)
+                if shortest <= n <= longest and c and c in followers]
+    return [p for p, n in zip(starts, lengths, strict=True) if shortest <= n <= longest]
 
 
 def char_positions(text: str, chars: str) -> list[int]:
@@ -158,13 +191,19 @@ class KeywordIndex:
         for word, pattern in entries:
             self._by_word.setdefault(word.lower(), []).append(re.compile(pattern, flags))
 
-    def matches(self, text: str, toks: Iterable[Token]) -> Iterator[re.Match[str]]:
-        """The first pattern matching at each token, skipping tokens inside an earlier match."""
+    def matches(self, text: str, toks: Sequence[Token], lowered: Sequence[str] | None = None,
+                ) -> Iterator[re.Match[str]]:
+        """The first pattern matching at each token, skipping tokens inside an earlier match;
+        `lowered` holds the tokens' lower-cased texts when known."""
+        by_word = self._by_word
+        if lowered is None:
+            lowered = [t.text.lower() for t in toks]
         end = -1
-        for tok in toks:
+        for i in [i for i, w in enumerate(lowered) if w in by_word]:
+            tok = toks[i]
             if tok.start < end:
                 continue
-            for rx in self._by_word.get(tok.text.lower(), ()):
+            for rx in by_word[lowered[i]]:
                 m = rx.match(text, tok.start)
                 if m:
                     end = m.end()

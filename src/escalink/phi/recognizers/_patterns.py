@@ -51,7 +51,7 @@ class PatternRecognizer(Recognizer):
         """The matches of one pattern, as `finditer` gives them, tried only where they can begin."""
         if not pattern.starts:
             return rx.finditer(ctx.masked)
-        return matches_at(rx, ctx.masked, ctx.starts(pattern.starts, pattern.back))
+        return matches_at(rx, ctx.masked, ctx.starts(pattern.starts, pattern.back, pattern.run))
 
     def adjust(self, ctx: ScanContext, match: re.Match[str], start: int, end: int, score: float) -> float:
         """Hook for checks a regex cannot make (checksums, ranges); returns the new score."""

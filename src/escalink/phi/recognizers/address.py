@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, register
-from escalink.phi.text import fold, words
+from escalink.phi.text import digits_shaped, fold, matches_at, words
 
 STATES = words("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
                "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR")
@@ -54,12 +54,14 @@ class AddressRecognizer(Recognizer):
         r"n)\b|,\s*(?:" + _ST +
                              r"\b|[A-Z][a-z]+))")
     _compiled = [(n, re.compile(p), s) for n, p, s in PATTERNS]
+    # what every city_state match holds: a comma, then a state code; a literal leads, so this
+    # finds out fast whether the slow pattern needs to run at all
+    _comma_state = re.compile(r",\s*" + _ST + r"(?!\w)")
     _cap_run = re.compile(r"(?=[A-Z])(?<![\w-])[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}(?![\w-])")
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
-        text = ctx.masked
         for kind, rx, score in self._compiled:
-            for m in rx.finditer(text):
+            for m in self._matches(ctx, kind, rx):
                 start, end = m.span("v") if "v" in rx.groupindex else m.span()
                 if kind == "city_state":
                     city = m.group().split(",")[0]
@@ -72,6 +74,34 @@ class AddressRecognizer(Recognizer):
                     score = 0.85 if known else 0.7
                 yield self.finding("ADDRESS", start, end, score)
         yield from self._places(ctx)
+
+    def _matches(self, ctx: ScanContext, kind: str, rx: re.Pattern[str]) -> Iterable[re.Match[str]]:
+        """`rx.finditer` on the masked text, tried only where a match can begin, and not at all
+        when what every match needs is missing."""
+        text = ctx.masked
+        if kind == "street":
+            return matches_at(rx, text, digits_shaped(ctx.digit_runs, 1, 6, ""))
+        if kind == "state_zip":
+            # two letters, white space, then the ZIP code's first digit
+            starts = []
+            for pos in ctx.digits:
+                gap = pos
+                while gap > 0 and text[gap - 1].isspace():
+                    gap -= 1
+                if gap < pos and gap >= 2:
+                    starts.append(gap - 2)
+            return matches_at(rx, text, starts)
+        if kind == "po_box":
+            needed = ctx.may_contain("box", "psc")
+        elif kind == "zip_cue":
+            needed = ctx.may_contain("zip", "postal")
+        elif kind == "city_state":
+            needed = self._comma_state.search(text) is not None
+        elif kind == "county":
+            needed = "County" in text or "Parish" in text or "Borough" in text
+        else:
+            needed = True
+        return rx.finditer(text) if needed else iter(())
 
     def _places(self, ctx: ScanContext) -> Iterable[Finding]:
         text, lex = ctx.masked, self.lexicons

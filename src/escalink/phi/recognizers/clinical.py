@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, register
-from escalink.phi.text import fold, sentence_bounds, words
+from escalink.phi.text import digits_shaped, fold, matches_at, sentence_bounds, words
 
 _NUM = r"\d{1,3}(?:\.\d{1,2})?(?:\s?(?:%|mg/dl|mmol/l|lbs?|kg|pounds|bpm|in\b|inches|cm))?"
 _DOSE = r"\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|units?|iu|mg/ml)\b"
@@ -107,14 +107,18 @@ class ClinicalRecognizer(Recognizer):
         for m in self._at_tokens(ctx, self._metric, self.METRIC_KEYS):
             if not self.LIMIT_BEFORE.search(text[max(0, m.start() - 20):m.start()]):
                 yield self.finding("CLINICAL", m.start(), m.end(), 0.8)
-        for m in self._bp.finditer(text):
+        # a reading begins with its first digit or with "BP"
+        for m in matches_at(self._bp, text, ctx.starts("0bB", run=(2, 3, "/-"))):
             sys_, dia = int(m.group(1)), int(m.group(2))
             if 70 <= sys_ <= 260 and 35 <= dia <= 160 and sys_ > dia:
                 if m.group()[2:3] == "-" and not m.group().lower().startswith("bp"):
                     continue  # 120-80 without "BP" is more often a range than a reading
                 yield self.finding("CLINICAL", m.start(), m.end(), 0.75)
-        for rx in (self._units, self._pregnant):
-            for m in rx.finditer(text):
+        found = [matches_at(self._units, text, digits_shaped(ctx.digit_runs, 1, 3, ""))]
+        if ctx.may_contain("pregnant"):
+            found.append(self._pregnant.finditer(text))
+        for matches in found:
+            for m in matches:
                 if not self.LIMIT_BEFORE.search(text[max(0, m.start() - 20):m.start()]):
                     yield self.finding("CLINICAL", m.start(), m.end(), 0.75)
         yield from self._weights(ctx)
@@ -127,8 +131,8 @@ class ClinicalRecognizer(Recognizer):
     def _at_tokens(ctx: ScanContext, rx: re.Pattern[str], keys: frozenset[str]) -> Iterable[re.Match[str]]:
         """Matches of `rx` tried only where a token starts with one of its first words."""
         end = -1
-        for tok in ctx.tokens:
-            if tok.start >= end and tok.text.lower().split("-")[0] in keys:
+        for tok in ctx.at_heads(keys):
+            if tok.start >= end:
                 m = rx.match(ctx.masked, tok.start)
                 if m:
                     end = m.end()
@@ -137,10 +141,11 @@ class ClinicalRecognizer(Recognizer):
     def _term_matches(self, ctx: ScanContext) -> Iterable[re.Match[str]]:
         """Lexicon terms, longest first at each token, never two at the same place."""
         text, end = ctx.masked, -1
-        for tok in ctx.tokens:
+        by_first = self._by_first
+        for tok in ctx.at_words(by_first.keys()):
             if tok.start < end:
                 continue
-            for rx in self._by_first.get(tok.text.lower(), ()):
+            for rx in by_first[tok.text.lower()]:
                 m = rx.match(text, tok.start)
                 if m:
                     end = m.end()

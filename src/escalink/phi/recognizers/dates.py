@@ -16,7 +16,7 @@ from typing import ClassVar
 from escalink.phi.mask import FILL
 from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, register
-from escalink.phi.text import sentence_bounds, words
+from escalink.phi.text import digits_shaped, matches_at, sentence_bounds, words
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
@@ -69,6 +69,8 @@ class DateRecognizer(Recognizer):
     # the day written before a month word: "2 June", "3rd of May", "02Jun"
     _day_before = re.compile(r"(?<![A-Za-z0-9])\d{1,2}(?:(?:st|nd|rd|th)?\s+(?:of\s+)?)?$", re.IGNORECASE)
     _ages = [re.compile(p) for p in AGE_PATTERNS]
+    # what the third age pattern ends with; a literal "(" leads, which the engine finds fast
+    _age_in_brackets = re.compile(r"\((?:9\d|1[01]\d)\)")
 
     def _candidates(self, ctx: ScanContext, kind: str, rx: re.Pattern[str],
                     months: list[int]) -> Iterable[re.Match[str]]:
@@ -76,7 +78,10 @@ class DateRecognizer(Recognizer):
         alternation of month names tried at every position of a long text is slow."""
         text = ctx.masked
         if kind not in self.MONTH_KINDS:
-            yield from rx.finditer(text)
+            # the numeric patterns begin with a digit that follows no digit: one or two digits
+            # and a separator, or a year and a dash
+            shape = {"numeric": (1, 2, "/.-"), "iso": (4, 4, "-"), "month_day": (1, 2, "/")}[kind]
+            yield from matches_at(rx, text, digits_shaped(ctx.digit_runs, *shape))
             return
         for pos in months:
             if kind in ("day_month", "compact"):
@@ -89,9 +94,8 @@ class DateRecognizer(Recognizer):
                 yield m
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
-        text = ctx.masked
         taken: list[tuple[int, int]] = []
-        months = [t.start for t in ctx.tokens if t.text.lower() in self.MONTH_WORDS]
+        months = [t.start for t in ctx.at_words(self.MONTH_WORDS)]
         for kind, rx in self._compiled:
             for m in self._candidates(ctx, kind, rx, months):
                 if any(s < m.end() and m.start() < e for s, e in taken):
@@ -105,9 +109,18 @@ class DateRecognizer(Recognizer):
                     yield self.finding("DATE", m.start(), m.end(), score)
         if ctx.is_filename:
             yield from self._filename_dates(ctx, taken)
-        for rx in self._ages:
-            for m in rx.finditer(text):
-                yield self.finding("DATE", m.start("v"), m.end("v"), 0.8)
+        for m in self._age_matches(ctx):
+            yield self.finding("DATE", m.start("v"), m.end("v"), 0.8)
+
+    def _age_matches(self, ctx: ScanContext) -> Iterable[re.Match[str]]:
+        """The matches of `AGE_PATTERNS` in order, each tried only where it can match."""
+        text = ctx.masked
+        aged, years, bracket = self._ages
+        if ctx.may_contain("age"):
+            yield from aged.finditer(text)
+        yield from matches_at(years, text, digits_shaped(ctx.digit_runs, 2, 3, ""))
+        if self._age_in_brackets.search(text):
+            yield from bracket.finditer(text)
 
     def _year(self, kind: str, m: re.Match[str]) -> int | None | bool:
         """The year of the match (None when it has none), or False when it is no date at all."""

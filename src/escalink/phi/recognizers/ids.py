@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, register
-from escalink.phi.text import words
+from escalink.phi.text import matches_at, words
 
 # A value: letters, digits and inner dashes, with at least three digits (checked in code).
 VALUE = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,33}(?![A-Za-z0-9-]|\.\d)")
@@ -76,11 +76,12 @@ class IdRecognizer(Recognizer):
                 continue
             generic = cue.group().lower() in {"id", "ids", "records", "record", "card", "cc"}
             yield from self._values_after(ctx, cue.end(), 0.6 if generic else 0.85)
-        for m in self._card.finditer(text):
+        for m in matches_at(self._card, text, ctx.digits):
             digits = re.sub(r"\D", "", m.group())
             if luhn_ok(digits):
                 yield self.finding("ID", m.start(), m.end(), 0.75)
-        for m in self._iban.finditer(text):
+        # two letters before the digits that begin every IBAN
+        for m in matches_at(self._iban, text, [p - 2 for p in ctx.digits if p >= 2]):
             if iban_ok(m.group()):
                 yield self.finding("ID", m.start(), m.end(), 0.85)
         for m in self._code.finditer(text):
@@ -90,8 +91,8 @@ class IdRecognizer(Recognizer):
     def _cues(self, ctx: ScanContext) -> Iterable[re.Match[str]]:
         """Cue words, tried only at tokens that can start one (faster than a scan of the text)."""
         end = -1
-        for tok in ctx.tokens:
-            if tok.start >= end and tok.text.lower().split("-")[0] in self.CUE_KEYS:
+        for tok in ctx.at_heads(self.CUE_KEYS):
+            if tok.start >= end:
                 m = self._cue.match(ctx.masked, tok.start)
                 if m:
                     end = m.end()

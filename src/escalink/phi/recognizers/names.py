@@ -21,6 +21,9 @@ from escalink.phi.registry import Recognizer, ScanContext, register
 from escalink.phi.text import Token, camel_parts, fold, words
 
 STRONG, WEAK, UNKNOWN, BLOCK, INITIAL, PARTICLE = range(6)
+PLACE_OR_MONTH = 6  # a word whose kind depends on what follows it (see `NameRecognizer._kind`)
+# word kinds kept per recognizer: enough for the vocabulary of many texts, small in memory
+_MEMO_SIZE = 20000
 
 COUNTRIES = frozenset(fold(c) for c in words(
     "Afghanistan Albania Algeria Argentina Armenia Australia Austria Bangladesh Belgium Bolivia Brazil Bulgaria "
@@ -110,47 +113,91 @@ class NameRecognizer(Recognizer):
         lex = self.lexicons
         # names that are no English word: the only lower-case words worth a look ("patricia desrosiers")
         self._lower_names = (lex.first_names | lex.surnames) - lex.words
+        self._kinds: dict[tuple[str, bool, bool, bool], int] = {}
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
-        toks: list[Token] = []
-        for t in ctx.tokens:
-            inner_cap = len(t.text) > 3 and not t.text[1:].islower() and not t.text.isupper()
-            parts = camel_parts(t) if inner_cap and not self._known(t.text) else None
-            toks.extend(parts if parts else [t])
+        toks, lowered = self._split_camel(ctx)
         # Runs of candidate words: capitalised, known names, particles, initials, words after a
         # cue, everything in a file name. Other words end a run and are never looked at again.
         masked = ctx.masked
         prev: dict[int, str] = {}  # the word right before a candidate, for cues ("mbr venkatesh")
         runs: list[list[Token]] = []
-        prev_word, prev_end, last = "", -10, -2
-        for idx, t in enumerate(toks):
-            word = t.text
-            cue = prev_word if t.start - prev_end <= 3 else ""
-            if (word[0].isupper() or ctx.is_filename or len(word) == 1 or word in self.PARTICLES
-                    or cue in self.STRONG_CUES or (word if word.isascii() else fold(word)) in self._lower_names):
-                prev[t.start] = cue
-                if runs and last == idx - 1 and self._joins(masked, runs[-1][-1], t):
-                    runs[-1].append(t)
-                else:
-                    runs.append([t])
-                last = idx
-            prev_word, prev_end = word.lower(), t.end
+        last = -2
+        for idx in self._candidates(ctx, toks, lowered):
+            t = toks[idx]
+            # the cue is the word before, when only a few characters separate them
+            cue = lowered[idx - 1] if idx and t.start - toks[idx - 1].end <= 3 else ""
+            prev[t.start] = cue
+            if runs and last == idx - 1 and self._joins(masked, runs[-1][-1], t):
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+            last = idx
         found: list[Finding] = []
         near_miss: list[Finding] = []
         for run in runs:
+            # most runs are one word that cannot be a name (The, Member, Android): skip them cheaply
+            if len(run) == 1 and self._kind(ctx, run[0], prev[run[0].start]) in (BLOCK, PARTICLE, INITIAL):
+                continue
             for f in self._judge_run(ctx, run, prev):
                 (found if f.score >= self.ACCEPT else near_miss).append(f)
-        # a weaker candidate listed with accepted names is one too ("Gaetane, Hannah and Derek")
-        changed = True
-        while changed and near_miss:
-            changed = False
-            for f in list(near_miss):
-                if any(self._listed(ctx.masked, f, g) for g in found):
-                    near_miss.remove(f)
-                    found.append(self.finding("NAME", f.start, f.end, self.ACCEPT))
-                    changed = True
+        if found and near_miss:
+            found, near_miss = self._promote_listed(masked, found, near_miss)
         yield from found
-        yield from (f for f in near_miss)
+        yield from near_miss
+
+    def _split_camel(self, ctx: ScanContext) -> tuple[list[Token], list[str]]:
+        """The tokens with camel-cased ones (RosaDelgado) split, and their lower-cased texts."""
+        toks = ctx.tokens
+        inner_caps = [i for i, t in enumerate(toks)
+                      if len(t.text) > 3 and not t.text[1:].islower() and not t.text.isupper()]
+        split: dict[int, list[Token]] = {}
+        for i in inner_caps:
+            parts = None if self._known(toks[i].text) else camel_parts(toks[i])
+            if parts:
+                split[i] = parts
+        if not split:
+            return toks, ctx.lowered
+        out: list[Token] = []
+        for i, t in enumerate(toks):
+            out.extend(split.get(i, (t,)))
+        return out, [t.text.lower() for t in out]
+
+    def _candidates(self, ctx: ScanContext, toks: list[Token], lowered: list[str]) -> list[int]:
+        """Indices of the words that may be part of a name, in order."""
+        if ctx.is_filename:
+            return list(range(len(toks)))
+        particles, lower_names = self.PARTICLES, self._lower_names
+        picked = [i for i, t in enumerate(toks)
+                  if t.text[0].isupper() or len(t.text) == 1 or t.text in particles
+                  or (t.text if t.text.isascii() else fold(t.text)) in lower_names]
+        # after a strong cue ("mbr venkatesh") any word is looked at
+        strong = self.STRONG_CUES
+        cued = [i + 1 for i, w in enumerate(lowered[:-1])
+                if w in strong and toks[i + 1].start - toks[i].end <= 3]
+        return sorted(set(picked).union(cued)) if cued else picked
+
+    def _promote_listed(self, text: str, found: list[Finding],
+                        near_miss: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """A weaker candidate listed with accepted names is one too ("Gaetane, Hannah and Derek"),
+        also through other listed candidates. Only neighbours can be listed together (the words
+        between them would be a finding in between), so one pass over them in order suffices."""
+        ordered = sorted(found + near_miss, key=lambda f: f.start)
+        groups: list[list[Finding]] = [[ordered[0]]]
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            if self._listed(text, a, b):
+                groups[-1].append(b)
+            else:
+                groups.append([b])
+        promoted: set[Finding] = set()
+        for group in groups:
+            if len(group) > 1 and any(f.score >= self.ACCEPT for f in group):
+                promoted.update(f for f in group if f.score < self.ACCEPT)
+        if not promoted:
+            return found, near_miss
+        found = found + [self.finding("NAME", f.start, f.end, self.ACCEPT)
+                         for f in near_miss if f in promoted]
+        return found, [f for f in near_miss if f not in promoted]
 
     def _listed(self, text: str, a: Finding, b: Finding) -> bool:
         first, second = (a, b) if a.end <= b.start else (b, a)
@@ -172,7 +219,22 @@ class NameRecognizer(Recognizer):
         return gap == ", " and a.text.isupper() and b.text.isupper() and len(b.text) > 1
 
     def _kind(self, ctx: ScanContext, tok: Token, cue: str) -> int:
-        text = tok.text
+        # The kind hangs on the word, on two facts about the cue and on the field, except for
+        # places and months (the word after them counts): the same words recur in every text,
+        # so the answer is kept instead of looking them up in the lexicons again.
+        memo_key = (tok.text, cue in self.STRONG_CUES, cue in self.ABBREVIATED_CUES, ctx.is_filename)
+        kind = self._kinds.get(memo_key)
+        if kind is None:
+            kind = self._word_kind(tok.text, cue, ctx.is_filename)
+            if len(self._kinds) >= _MEMO_SIZE:
+                self._kinds.clear()
+            self._kinds[memo_key] = kind
+        if kind == PLACE_OR_MONTH:
+            # Georgia, Virginia, April, June: names too, but alone more often places and months
+            return BLOCK if self._digit_next.match(ctx.masked, tok.end) else WEAK
+        return kind
+
+    def _word_kind(self, text: str, cue: str, is_filename: bool) -> int:
         if len(text) == 1:
             return INITIAL if text.isupper() or text not in "ai" else BLOCK
         key = fold(text)
@@ -180,8 +242,7 @@ class NameRecognizer(Recognizer):
         if not cap and key in self.PARTICLES:
             return PARTICLE
         if key in STATE_NAMES or key in self.MONTHS:
-            # Georgia, Virginia, April, June: names too, but alone more often places and months
-            return BLOCK if self._digit_next.match(ctx.masked, tok.end) else WEAK
+            return PLACE_OR_MONTH
         if key in self.STOP:
             return BLOCK
         if cap and ((len(text) < 4 and text.isupper()) or self._plural_acronym.fullmatch(text)):
@@ -196,7 +257,7 @@ class NameRecognizer(Recognizer):
             return WEAK if cap or cue in self.STRONG_CUES else BLOCK
         if worded or text.isupper():
             return BLOCK  # a word, or an acronym the lists do not know (VBID)
-        if not cap and (ctx.is_filename or cue not in self.ABBREVIATED_CUES):
+        if not cap and (is_filename or cue not in self.ABBREVIATED_CUES):
             return BLOCK  # unknown lower-case words are names only after "mbr", "pt", "dr"
         if self.WORDLIKE.search(key):
             return BLOCK  # Allowlisting, Onboarding: an English word the list lacks
@@ -267,12 +328,13 @@ class NameRecognizer(Recognizer):
     def _context_boost(self, ctx: ScanContext, start: int, end: int, size: int) -> float:
         text = ctx.masked
         before = text[max(0, start - 40):start]
+        low = before.lower()  # every word of `_name_cue` has letters whose case folds simply
         prev_words = self._words.findall(before)
         prev = fold(prev_words[-1]) if prev_words else ""
         boost = 0.0
         if prev in self.TITLES and self._title_gap.search(before):
             boost = 0.5
-        elif self._name_cue.search(before):
+        elif ("name" in low or "call" in low or "change" in low) and self._name_cue.search(before):
             boost = 0.45
         elif prev in self.PERSON_CUES or before.rstrip().endswith("@"):
             boost = 0.4
