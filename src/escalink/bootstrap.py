@@ -13,8 +13,12 @@ from escalink.config import Settings
 from escalink.policy.loader import load_policy
 from escalink.policy.schema import Policy
 from escalink.services.escalate import EscalationOptions, EscalationService
+from escalink.services.inbound import InboundSync
+from escalink.services.linking import LinkAdmin
 from escalink.services.links import LinkedIssues
+from escalink.services.notify import NotifyService
 from escalink.services.phi_guard import PhiGuard, Scanner
+from escalink.services.roles import RoleMap
 
 
 @dataclass
@@ -27,6 +31,10 @@ class Container:
     escalations: EscalationService
     links: LinkedIssues
     guard: PhiGuard
+    notify: NotifyService
+    linking: LinkAdmin
+    roles: RoleMap
+    inbound: InboundSync
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -65,4 +73,8 @@ def build_container(
         escalations=EscalationService(policy, helpdesk, tracker, store, guard, options),
         links=LinkedIssues(store, tracker, ttl_seconds=settings.links_cache_seconds),
         guard=guard,
+        notify=NotifyService(helpdesk, tracker, store, guard, max_attachment_bytes=settings.jira_attachment_max_bytes),
+        linking=LinkAdmin(store, tracker, helpdesk, linked_issues_field_id=settings.zendesk_linked_issues_field_id),
+        roles=RoleMap(settings.roles),
+        inbound=InboundSync(store, helpdesk, tracker, policy.sync, coalesce_seconds=settings.sync_coalesce_seconds),
     )

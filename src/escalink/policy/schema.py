@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from escalink.domain.draft import IssueKind
+from escalink.policy.sync import SyncPolicy, sync_findings
 
 #: A location inside the policy document, as pydantic reports it: keys and list indexes.
 Loc = tuple[str | int, ...]
@@ -134,6 +135,7 @@ class Policy(_Strict):
     platforms: tuple[str, ...] = ()
     request_types: tuple[RequestType, ...] = ()
     areas: tuple[AreaRow, ...] = ()
+    sync: SyncPolicy = Field(default_factory=SyncPolicy)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Policy:
@@ -255,6 +257,7 @@ def cross_check(policy: Policy) -> list[tuple[Loc, str]]:
     for i, label in enumerate(policy.labels):
         if not label or any(c.isspace() for c in label):
             found.append((("labels", i), "a Jira label cannot be empty or contain spaces"))
+    found += sync_findings(policy.sync)
     return found
 
 

@@ -162,6 +162,9 @@ def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
                 return _not_found()
             if not files:
                 return jira_error(400, ["No attachments were found in the request (multipart field 'file')."])
+            limit = state.attachment_max_bytes
+            if limit is not None and any(len(data) > limit for _, _, data in contents):
+                return jira_error(413, [f"The file is larger than the attachment size limit ({limit} bytes)."])
             added = []
             for filename, mime, data in contents:
                 att_id = state.next_id()
@@ -235,6 +238,8 @@ def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
             issue = find(key)
             if issue is None:
                 return _not_found()
+            if state.fail_comments_for & {issue.id, issue.key}:
+                return jira_error(500, ["Internal server error (sandbox fault switch)."])
             comment = {
                 "id": state.next_id(),
                 "author": me(request),

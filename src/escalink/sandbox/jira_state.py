@@ -143,6 +143,10 @@ class JiraState:
     users: list[JiraUser] = field(default_factory=list)
     issues: dict[str, JiraIssue] = field(default_factory=dict)
     attachment_data: dict[str, bytes] = field(default_factory=dict)
+    # Fault switches for tests: comment POSTs on these issue ids/keys answer 500, and
+    # uploads larger than `attachment_max_bytes` answer 413 as a real site's limit does.
+    fail_comments_for: set[str] = field(default_factory=set)
+    attachment_max_bytes: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     _issue_seq: int = 0
     _id_seq: int = 10000

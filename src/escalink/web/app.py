@@ -8,6 +8,9 @@ from escalink import __version__
 from escalink.bootstrap import Container
 from escalink.web import problems
 from escalink.web.api.routes import router as api_router
+from escalink.web.api.tickets import router as tickets_router
+from escalink.web.webhooks.routes import router as webhooks_router
+from escalink.web.webhooks.routes import sync_lifespan
 
 
 def create_app(container: Container) -> FastAPI:
@@ -15,10 +18,13 @@ def create_app(container: Container) -> FastAPI:
         title="Escalink",
         version=__version__,
         description="Escalate Zendesk tickets into Jira: policy-checked fields, linked issues, ticket on hold.",
+        lifespan=sync_lifespan,
     )
     app.state.container = container
     problems.install(app)
     app.include_router(api_router)
+    app.include_router(tickets_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

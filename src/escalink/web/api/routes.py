@@ -11,6 +11,7 @@ from escalink.bootstrap import Container
 from escalink.domain.draft import EscalationDraft, Problem
 from escalink.domain.errors import NotFound
 from escalink.services.phi_guard import replace_spans
+from escalink.web.api.notify_schemas import delivery_out
 from escalink.web.api.schemas import (
     AttachmentOutcome,
     EscalationOut,
@@ -26,6 +27,7 @@ from escalink.web.deps import container, require_token
 from escalink.web.problems import PROBLEM_JSON, FieldError, PhiFindingOut, ProblemDetails, findings_out
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
+RECEIPTS_PER_LINK = 20
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}} for code in (401, 404, 422, 502, 503)
 }
@@ -100,6 +102,9 @@ def get_escalation(escalation_id: UUID, c: Container = Depends(container)) -> Es
             summary="The Jira issues linked to a ticket, with live details")
 def ticket_links(ticket_id: int = Path(gt=0), c: Container = Depends(container)) -> TicketLinksOut:
     linked = c.links.for_ticket(ticket_id)
+    receipts: dict[str, list[Any]] = {}
+    for d in reversed(c.store.deliveries_for_ticket(ticket_id)):
+        receipts.setdefault(d.jira_issue_id, []).append(delivery_out(d))
     out = []
     for item in linked:
         v = item.issue
@@ -115,6 +120,7 @@ def ticket_links(ticket_id: int = Path(gt=0), c: Container = Depends(container))
             linked_at=item.link.created_at,
             escalation_id=item.link.escalation_id,
             error=item.error,
+            deliveries=receipts.get(item.link.jira_issue_id, [])[:RECEIPTS_PER_LINK],
         ))
     warnings = []
     if len(out) > 1:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from escalink.web.api.notify_schemas import DeliveryOut
 from escalink.web.problems import FieldError, PhiFindingOut
 
 
@@ -85,6 +86,7 @@ class LinkOut(BaseModel):
     linked_at: datetime
     escalation_id: str | None
     error: str | None
+    deliveries: list[DeliveryOut] = Field(default_factory=list, description="Notify receipts, newest first")
 
 
 class TicketLinksOut(BaseModel):

@@ -1,0 +1,382 @@
+"""Use case: inbound two-way sync. Jira answers reach the linked Zendesk tickets.
+
+Webhook deliveries are stored first (`accept_jira`, `accept_zendesk`: parse just enough to
+know the issue or ticket, store, answer) and processed afterwards by `process_pending`, which
+a background thread calls every few seconds. Processing takes only events older than the
+coalescing window and turns every pending event of one ticket into ONE Zendesk update: one
+internal note (never a public comment), and the status back to `open` when the policy says so.
+
+Echoes are dropped: changes made by Escalink's own Jira account, and comments that end with
+the marker Escalink appends to every comment it posts to Jira. Comment texts and payloads
+are never logged; log lines carry ids, counts and short error codes only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from escalink.adapters.jira.webhook import DELIVERY_HEADER, header_value, parse_jira_webhook
+from escalink.adapters.zendesk.webhook import INVOCATION_ID_HEADER, parse_zendesk_webhook
+from escalink.domain.errors import EscalinkError, NotFound, VendorRejected
+from escalink.domain.events import (
+    Ignored,
+    IssueChanged,
+    IssueDeleted,
+    JiraEvent,
+    TicketMerged,
+    WebhookPayloadError,
+)
+from escalink.domain.records import TicketUpdate
+from escalink.policy.sync import SyncPolicy
+from escalink.ports.inbound import SyncHelpdesk, SyncStore, SyncTracker
+from escalink.ports.store import LinkRecord
+from escalink.ports.sync_store import InboundRecord
+from escalink.services.sync_policy import IssueSection, decide, describe, drop_echoes, is_escalink_comment, render_note
+
+__all__ = ["InboundSync", "ProcessReport", "Receipt", "drop_echoes", "is_escalink_comment"]
+
+log = structlog.get_logger(__name__)
+
+RETRY_MAX_WAIT = timedelta(minutes=10)
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A webhook delivery as stored; `stored` is False for a replay of one stored before."""
+
+    stored: bool
+    delivery_id: str
+    event_type: str
+
+
+@dataclass(slots=True)
+class ProcessReport:
+    """What one `process_pending` run did, counted in events (and Zendesk updates)."""
+
+    processed: int = 0
+    ignored: int = 0
+    zendesk_updates: int = 0
+    failed: int = 0
+    retrying: int = 0
+
+
+@dataclass(slots=True)
+class _TicketWork:
+    issues: dict[str, IssueSection] = field(default_factory=dict)
+    extra: list[str] = field(default_factory=list)
+    reopen: bool = False
+    record_ids: list[int] = field(default_factory=list)
+    seen_comments: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _RecordWork:
+    record: InboundRecord
+    targets: list[int] = field(default_factory=list)
+    reason: str = "nothing_to_do"
+
+
+# Outcome of one ticket update: ("updated" | "nothing" | "retry" | "failed", code)
+_Outcome = tuple[str, str]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InboundSync:
+    """Stores inbound webhook deliveries and turns them into Zendesk updates (see module doc)."""
+
+    def __init__(
+        self,
+        store: SyncStore,
+        helpdesk: SyncHelpdesk,
+        tracker: SyncTracker,
+        sync: SyncPolicy,
+        *,
+        coalesce_seconds: float = 5.0,
+        clock: Callable[[], datetime] = _utc_now,
+        batch_size: int = 500,
+    ) -> None:
+        self.store = store
+        self.helpdesk = helpdesk
+        self.tracker = tracker
+        self.sync = sync
+        self.coalesce = timedelta(seconds=coalesce_seconds)
+        self.clock = clock
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        # Retry bookkeeping lives in memory: the store keeps the final count when an event ends.
+        self._tries: dict[int, int] = {}
+        self._next_try: dict[int, datetime] = {}
+        # (inbound id, ticket) pairs already written, so a retry does not note a ticket twice;
+        # links an event changed (merge, deletion), so a retry still knows what they were.
+        self._delivered: set[tuple[int, int]] = set()
+        self._links_before: dict[int, list[LinkRecord]] = {}
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def accept_jira(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
+        """Store a verified Jira delivery; de-duplicated on its identifier (else the body's hash)."""
+        delivery_id = (header_value(headers, DELIVERY_HEADER) or _body_id(body))[:128]
+        issue_id: str | None = None
+        try:
+            delivery = parse_jira_webhook(body, headers)
+            event_type = delivery.event_name
+            issue_id = getattr(delivery.event, "issue_id", None)
+        except WebhookPayloadError:
+            event_type = "malformed"  # kept so the processor records it as failed
+        return self._record("jira", delivery_id, event_type, issue_id, None, body)
+
+    def accept_zendesk(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
+        """Store a verified Zendesk delivery; de-duplicated on the event id (else invocation, body)."""
+        ticket_id: int | None = None
+        delivery_id: str | None = None
+        try:
+            delivery = parse_zendesk_webhook(body, headers)
+            event_type = delivery.event_type or "trigger"
+            delivery_id = delivery.delivery_id
+            event = delivery.event
+            ticket_id = event.source_ticket_id if isinstance(event, TicketMerged) else getattr(event, "ticket_id", None)
+        except WebhookPayloadError:
+            event_type = "malformed"
+        if delivery_id is None:
+            invocation = header_value(headers, INVOCATION_ID_HEADER)
+            delivery_id = f"invocation:{invocation}" if invocation else _body_id(body)
+        return self._record("zendesk", delivery_id[:128], event_type, None, ticket_id, body)
+
+    def _record(
+        self, source: str, delivery_id: str, event_type: str, issue_id: str | None, ticket_id: int | None,
+        body: bytes,
+    ) -> Receipt:
+        stored = self.store.record_inbound(
+            source=source, delivery_id=delivery_id, event_type=event_type[:64], issue_id=issue_id,
+            ticket_id=ticket_id, payload=body,
+        )
+        log.info("inbound.received", source=source, delivery=delivery_id, event_type=event_type[:64],
+                 issue=issue_id, ticket=ticket_id, replay=not stored)
+        return Receipt(stored, delivery_id, event_type)
+
+    # --- processing ---------------------------------------------------------------------------
+
+    def attempts(self, inbound_id: int) -> int:
+        """Failed tries so far of an event still pending."""
+        return self._tries.get(inbound_id, 0)
+
+    def process_pending(self, now: datetime | None = None) -> ProcessReport:
+        """Process every due pending event: one Zendesk update per ticket, whatever the burst."""
+        with self._lock:
+            now = (now or self.clock()).astimezone(UTC)
+            records = self.store.pending_inbound(received_before=now - self.coalesce, limit=self.batch_size)
+            records = [r for r in records if self._next_try.get(r.id, now) <= now]
+            report = ProcessReport()
+            if not records:
+                return report
+            tickets: dict[int, _TicketWork] = {}
+            works: list[_RecordWork] = []
+            own: str | None = None
+            own_error: str | None = None
+            if any(r.source == "jira" for r in records):
+                try:
+                    own = self.tracker.own_account()
+                except EscalinkError as exc:
+                    own_error = f"jira_{type(exc).__name__}"
+            for record in records:
+                if record.source == "jira" and own is None:
+                    self._retry(record, own_error or "jira_unavailable", now, report)
+                    continue
+                work = _RecordWork(record)
+                try:
+                    self._plan(work, tickets, own or "")
+                except WebhookPayloadError:
+                    self._finish(record, "failed", "malformed_payload", report)
+                    continue
+                works.append(work)
+            outcomes = {ticket_id: self._apply(ticket_id, t) for ticket_id, t in tickets.items()}
+            report.zendesk_updates = sum(1 for kind, _ in outcomes.values() if kind == "updated")
+            for work in works:
+                self._settle(work, outcomes, now, report)
+            log.info("inbound.processed", processed=report.processed, ignored=report.ignored,
+                     zendesk_updates=report.zendesk_updates, failed=report.failed, retrying=report.retrying)
+            return report
+
+    def _plan(self, work: _RecordWork, tickets: dict[int, _TicketWork], own: str) -> None:
+        record = work.record
+        if record.payload is None:
+            raise WebhookPayloadError("the stored event has no payload left")
+        if record.source == "jira":
+            event = parse_jira_webhook(record.payload, {}).event
+            self._plan_jira(work, tickets, event, own)
+        elif record.source == "zendesk":
+            zendesk_event = parse_zendesk_webhook(record.payload, {}).event
+            if isinstance(zendesk_event, TicketMerged):
+                self._plan_merge(work, tickets, zendesk_event)
+            else:
+                work.reason = "not_used"
+        else:
+            work.reason = "unknown_source"
+
+    def _plan_jira(self, work: _RecordWork, tickets: dict[int, _TicketWork], raw: JiraEvent, own: str) -> None:
+        if isinstance(raw, Ignored):
+            work.reason = "not_used"
+            return
+        event, echo = drop_echoes(raw, own)
+        if event is None or isinstance(event, Ignored):
+            work.reason = echo or "own_change"
+            return
+        decision = decide(event, self.sync)
+        issue_id = event.issue_id
+        if isinstance(event, IssueChanged) and event.previous_key:
+            # The link follows the issue id; the key is only what people read.
+            self.store.update_issue_key(issue_id, event.issue_key)
+        links = self._links_before.get(work.record.id) or self.store.links_for_issue(issue_id)
+        if isinstance(event, IssueDeleted) and links:
+            self._links_before[work.record.id] = links
+            for link in links:
+                self.store.remove_link(link.ticket_id, issue_id)
+        if not links:
+            work.reason = "not_linked"
+            return
+        if decision.action == "ignore":
+            work.reason = "policy_ignores"
+            return
+        key = getattr(event, "issue_key", None) or links[0].jira_key
+        for ticket_id in dict.fromkeys(link.ticket_id for link in links):
+            if (work.record.id, ticket_id) in self._delivered:
+                continue
+            t = tickets.setdefault(ticket_id, _TicketWork())
+            told = decision
+            comment = decision.comment
+            if comment is not None and comment.comment_id is not None:
+                # Jira Server sends one comment twice (comment_created and issue_commented).
+                seen = (issue_id, comment.comment_id, comment.kind)
+                if seen in t.seen_comments:
+                    told = replace(decision, comment=None)
+                t.seen_comments.add(seen)
+            paragraphs = describe(event, told, key)
+            section = t.issues.setdefault(issue_id, IssueSection(key, self.tracker.issue_url(key), []))
+            section.key, section.url = key, self.tracker.issue_url(key)  # the latest key wins
+            section.paragraphs.extend(paragraphs)
+            t.reopen = t.reopen or decision.action == "reopen"
+            t.record_ids.append(work.record.id)
+            work.targets.append(ticket_id)
+
+    def _plan_merge(self, work: _RecordWork, tickets: dict[int, _TicketWork], event: TicketMerged) -> None:
+        source, target = event.source_ticket_id, event.target_ticket_id
+        if target is None or target == source:
+            work.reason = "merge_target_unknown"
+            return
+        links = self._links_before.get(work.record.id)
+        if links is None:
+            links = self.store.links_for_ticket(source)
+            self._links_before[work.record.id] = links
+            self.store.move_links(source, target)
+        if not links:
+            work.reason = "not_linked"
+            return
+        keys = ", ".join(dict.fromkeys(link.jira_key for link in links))
+        notes = {
+            target: f"Zendesk ticket #{source} was merged into this ticket: its linked Jira issues ({keys}) "
+                    "now belong to this ticket, and their updates will arrive here.",
+            source: f"This ticket was merged into #{target}: Escalink moved its linked Jira issues ({keys}) "
+                    f"there; their updates will arrive on #{target}.",
+        }
+        for ticket_id, text in notes.items():
+            if (work.record.id, ticket_id) in self._delivered:
+                continue
+            t = tickets.setdefault(ticket_id, _TicketWork())
+            t.extra.append(text)
+            t.record_ids.append(work.record.id)
+            work.targets.append(ticket_id)
+
+    def _apply(self, ticket_id: int, work: _TicketWork) -> _Outcome:
+        sections = [s for s in work.issues.values() if s.paragraphs]
+        if not sections and not work.extra:
+            return "nothing", "duplicate"
+        try:
+            status = self.helpdesk.get_ticket(ticket_id).status
+        except NotFound:
+            return "nothing", "ticket_not_found"
+        except VendorRejected:
+            return "failed", "zendesk_rejected"
+        except EscalinkError as exc:  # unavailable, credentials, permissions: worth another try
+            return "retry", f"zendesk_{type(exc).__name__}"
+        if status == "closed":
+            # Zendesk refuses every change to a closed ticket: done, with nothing to do.
+            return "nothing", "ticket_closed"
+        new_status: str | None = None
+        footer: str | None = None
+        if work.reopen and status in self.sync.never_reopen:
+            footer = f"The ticket stays {status}: Escalink does not reopen {status} tickets."
+        elif work.reopen and status != "open":
+            new_status = "open"
+            footer = "Escalink reopened this ticket because of the Jira update."
+        note = render_note(sections, work.extra, footer)
+        try:
+            self.helpdesk.update_ticket(ticket_id, TicketUpdate(internal_note=note, status=new_status))
+        except NotFound:
+            return "nothing", "ticket_not_found"
+        except VendorRejected as exc:
+            if any("closed" in p.message.lower() for p in exc.problems):
+                return "nothing", "ticket_closed"  # closed since it was read
+            return "failed", "zendesk_rejected"
+        except EscalinkError as exc:
+            return "retry", f"zendesk_{type(exc).__name__}"
+        log.info("inbound.ticket_updated", ticket=ticket_id, events=len(work.record_ids), status=new_status)
+        return "updated", "ok"
+
+    def _settle(self, work: _RecordWork, outcomes: dict[int, _Outcome], now: datetime, report: ProcessReport) -> None:
+        record = work.record
+        results = [(t, outcomes[t]) for t in work.targets]
+        for ticket_id, (kind, _) in results:
+            if kind in ("updated", "nothing"):
+                self._delivered.add((record.id, ticket_id))
+        retry = next((code for _, (kind, code) in results if kind == "retry"), None)
+        failed = next((code for _, (kind, code) in results if kind == "failed"), None)
+        if retry is not None:
+            self._retry(record, retry, now, report)
+        elif failed is not None:
+            self._finish(record, "failed", failed, report)
+        elif any(kind == "updated" for _, (kind, _) in results):
+            self._finish(record, "processed", None, report)
+        else:
+            reason = next((code for _, (_, code) in results), work.reason)
+            self._finish(record, "ignored", reason, report)
+
+    def _retry(self, record: InboundRecord, code: str, now: datetime, report: ProcessReport) -> None:
+        tries = max(record.attempts, self._tries.get(record.id, 0)) + 1
+        if tries >= self.sync.max_attempts:
+            self._finish(record, "failed", code[:60], report)
+            return
+        self._tries[record.id] = tries
+        wait = min(RETRY_MAX_WAIT, timedelta(seconds=2 ** (tries - 1)))
+        self._next_try[record.id] = now + wait
+        report.retrying += 1
+        log.warning("inbound.retry_later", inbound=record.id, attempt=tries, error=code[:60],
+                    wait_seconds=wait.total_seconds())
+
+    def _finish(self, record: InboundRecord, status: str, code: str | None, report: ProcessReport) -> None:
+        self.store.finish_inbound([record.id], status=status, error=code)
+        for memo in (self._tries, self._next_try, self._links_before):
+            memo.pop(record.id, None)
+        self._delivered = {pair for pair in self._delivered if pair[0] != record.id}
+        if status == "processed":
+            report.processed += 1
+        elif status == "ignored":
+            report.ignored += 1
+        else:
+            report.failed += 1
+            log.warning("inbound.failed", inbound=record.id, source=record.source, error=code)
+
+
+def _body_id(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+

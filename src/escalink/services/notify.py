@@ -1,0 +1,401 @@
+"""Use case: notify linked Jira issues (a comment plus chosen ticket attachments), and Tier 2 hand-offs.
+
+As the escalation guide says, a comment goes to ALL issues linked to the ticket; only Tier 2
+may target one issue, and a Tier 1 agent hands such a request to Tier 2 instead. Every
+outbound text and file name passes the PHI guard before anything is written. Each target
+issue gets its own receipt, so one failed issue is retried alone and the others are never
+sent twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+
+from escalink.domain.draft import PhiAction, Problem
+from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
+from escalink.domain.phi import FieldFinding, PhiBlocked
+from escalink.domain.records import Attachment, Comment, TicketUpdate
+from escalink.ports.helpdesk import Helpdesk
+from escalink.ports.store import LinkRecord, PhiDecisionRecord, Store
+from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, LinkStore, NotifyStore
+from escalink.ports.tracker import Tracker
+from escalink.services.notify_text import (
+    COMMENT_FIELD,
+    FilePlan,
+    address_without_name,
+    agent_warnings,
+    comment_marker,
+    file_field,
+    guard_notice,
+    ref_of,
+    render_comment,
+)
+from escalink.services.phi_guard import PhiGuard, content_hash
+from escalink.services.roles import Caller, Conflict, NotAllowed, Role, require
+
+__all__ = ["HANDOFF_TAG", "NotifyCommand", "NotifyResult", "NotifyService", "comment_marker", "ref_of"]
+
+log = structlog.get_logger(__name__)
+
+HANDOFF_TAG = "escalink_tier2_handoff"
+TIER2_RULE = (
+    "Comments go to ALL issues linked to the ticket. Only Tier 2 may send to a single issue: set "
+    "handoff_to_tier2 to hand this request to Tier 2, or leave target_issue empty to notify every linked issue."
+)
+SEVERAL_ISSUES = (
+    "Sent to all {n} linked issues ({keys}). Best practice is one Jira issue per Zendesk ticket."
+)
+
+
+class NotifyStores(Store, LinkStore, NotifyStore, Protocol):
+    """The store ports this use case needs (SqlStore implements all three)."""
+
+
+class CommentingTracker(Tracker, Protocol):
+    """The tracker port plus comments (JiraTracker implements it)."""
+
+    def add_comment(self, issue_id: str, text: str) -> str:
+        """Add a comment; returns its id. Never repeated after an ambiguous failure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCommand:
+    """What the agent asked for in the Notify panel."""
+
+    ticket_id: int
+    caller: Caller
+    comment: str = ""
+    attachment_ids: tuple[int, ...] = ()
+    target_issue: str | None = None
+    copy_last_comment: bool = False
+    handoff_to_tier2: bool = False
+    phi_action: PhiAction = PhiAction.BLOCK
+    phi_override_reason: str | None = None
+
+
+@dataclass(slots=True)
+class NotifyResult:
+    ticket_id: int
+    notification_id: str | None = None
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+    handoff: HandoffRecord | None = None
+    warnings: list[Problem] = field(default_factory=list)
+    phi_findings: int = 0
+
+    @property
+    def ref(self) -> str | None:
+        return ref_of(self.notification_id) if self.notification_id else None
+
+    @property
+    def state(self) -> str:
+        if self.handoff is not None and self.notification_id is None:
+            return "handed_off"
+        sent = sum(d.state == "sent" for d in self.deliveries)
+        return "sent" if sent == len(self.deliveries) else ("failed" if sent == 0 else "partial")
+
+
+@dataclass(slots=True)
+class _Prepared:
+    body: str
+    files: list[FilePlan]
+    note_lines: list[str]
+    targets: list[LinkRecord]
+    findings: int
+
+
+class NotifyService:
+    """Sends comments to linked issues, keeps per-issue receipts, retries, and runs Tier 2 hand-offs."""
+
+    def __init__(
+        self,
+        helpdesk: Helpdesk,
+        tracker: CommentingTracker,
+        store: NotifyStores,
+        guard: PhiGuard,
+        *,
+        max_attachment_bytes: int,
+    ) -> None:
+        self.helpdesk = helpdesk
+        self.tracker = tracker
+        self.store = store
+        self.guard = guard
+        self.max_attachment_bytes = max_attachment_bytes
+        # One process serves a ticket's sidebar: these stop a double click from sending twice.
+        self._retrying: set[int] = set()
+        self._handing: set[int] = set()
+        self._lock = threading.Lock()
+
+    # --- notify -------------------------------------------------------------------------------
+
+    def notify(self, cmd: NotifyCommand) -> NotifyResult:
+        if cmd.target_issue and not cmd.handoff_to_tier2 and not cmd.caller.at_least(Role.TIER2):
+            raise NotAllowed(TIER2_RULE, problems=[Problem("target_issue", "tier2_only", TIER2_RULE)])
+        if cmd.handoff_to_tier2 and not cmd.target_issue:
+            raise DraftRejected("A hand-off to Tier 2 names the one issue to notify; nothing was sent.", problems=[
+                Problem("target_issue", "required", "Name the issue (key or id) Tier 2 should notify.")])
+        prep = self._prepare(cmd)
+        result = NotifyResult(cmd.ticket_id, phi_findings=prep.findings)
+        if cmd.handoff_to_tier2:
+            result.handoff = self._hand_off(cmd, prep)
+            return result
+        if prep.note_lines:
+            # PHI stays in Zendesk: the note exists before any Jira text points to it.
+            keys = ", ".join(t.jira_key for t in prep.targets)
+            lines = [f"Kept out of the comment sent to {keys} because it may be PHI "
+                     "(the Jira text points to this note):", *[f"- {line}" for line in prep.note_lines]]
+            self.helpdesk.update_ticket(cmd.ticket_id, TicketUpdate(internal_note="\n".join(lines)))
+        notification_id, deliveries = self.store.create_notification(
+            ticket_id=cmd.ticket_id, agent_email=cmd.caller.email, body=prep.body,
+            attachment_ids=[f.id for f in prep.files],
+            target_issue_id=prep.targets[0].jira_issue_id if cmd.target_issue else None,
+            targets=[(t.jira_issue_id, t.jira_key) for t in prep.targets],
+        )
+        plan = [f.detail("pending") for f in prep.files]
+        deliveries = [self.store.set_delivery(d.id, state="pending", details=plan, attempted=False)
+                      for d in deliveries]
+        contents = self._download(prep.files)
+        result.notification_id = notification_id
+        result.deliveries = [self._deliver(d, prep.body, prep.files, contents) for d in deliveries]
+        result.warnings = agent_warnings(result.deliveries, self.max_attachment_bytes)
+        if len(prep.targets) > 1:
+            keys = ", ".join(t.jira_key for t in prep.targets)
+            result.warnings.insert(0, Problem("links", "several_issues",
+                                              SEVERAL_ISSUES.format(n=len(prep.targets), keys=keys)))
+        log.info("notify.sent", ticket=cmd.ticket_id, ref=result.ref, targets=len(deliveries),
+                 sent=sum(d.state == "sent" for d in result.deliveries), files=len(prep.files),
+                 phi_findings=prep.findings, phi_action=str(cmd.phi_action))
+        return result
+
+    def retry(self, ticket_id: int, delivery_id: int) -> DeliveryRecord:
+        """Send one failed receipt again; a receipt already sent is never sent twice."""
+        d = self.store.get_delivery(delivery_id)
+        if d is None or d.ticket_id != ticket_id:
+            raise NotFound(f"Ticket #{ticket_id} has no delivery {delivery_id}.",
+                           problems=[Problem("delivery_id", "not_found", "No such delivery on this ticket.")])
+        if d.state == "sent":
+            raise Conflict(f"Delivery {delivery_id} to {d.jira_key} was already sent; it is not sent again.",
+                           problems=[Problem("delivery_id", "already_sent", f"Sent as Jira comment "
+                                             f"{d.jira_comment_id}.")])
+        with self._lock:
+            if delivery_id in self._retrying:
+                raise Conflict(f"Delivery {delivery_id} is being retried right now.",
+                               problems=[Problem("delivery_id", "retrying", "Wait for the running retry.")])
+            self._retrying.add(delivery_id)
+        try:
+            notification = self.store.get_notification(d.notification_id)
+            if notification is None:
+                raise NotFound(f"The notification of delivery {delivery_id} is gone.")
+            d = self.store.set_delivery(d.id, state="retrying", attempted=False, details=d.details)
+            files = [FilePlan.from_detail(x) for x in d.details]
+            previous = {int(str(x["attachment_id"])): x.get("outcome") for x in d.details}
+            contents = self._download([f for f in files if previous.get(f.id) != "attached"])
+            return self._deliver(d, notification.body, files, contents)
+        finally:
+            with self._lock:
+                self._retrying.discard(delivery_id)
+
+    # --- hand-offs ------------------------------------------------------------------------------
+
+    def send_handoff(
+        self, handoff_id: int, caller: Caller, phi_action: PhiAction = PhiAction.BLOCK,
+        phi_override_reason: str | None = None,
+    ) -> NotifyResult:
+        """Tier 2 sends what a Tier 1 agent asked for, to the one issue they named."""
+        require(caller, Role.TIER2, "Sending a hand-off", "agent_email")
+        found = [h for h in self.store.handoffs(status=None) if h.id == handoff_id]
+        if not found:
+            raise NotFound(f"No hand-off {handoff_id}.",
+                           problems=[Problem("handoff_id", "not_found", "No such hand-off.")])
+        h = found[0]
+        if h.status != "pending":
+            raise Conflict(f"Hand-off {handoff_id} is {h.status}; it is not sent again.",
+                           problems=[Problem("handoff_id", h.status, f"Hand-off is {h.status}.")])
+        with self._lock:
+            if handoff_id in self._handing:
+                raise Conflict(f"Hand-off {handoff_id} is being sent right now.")
+            self._handing.add(handoff_id)
+        try:
+            result = self.notify(NotifyCommand(
+                ticket_id=h.ticket_id, caller=caller, comment=h.body, attachment_ids=h.attachment_ids,
+                target_issue=h.target_issue_id, phi_action=phi_action, phi_override_reason=phi_override_reason,
+            ))
+            self.store.close_handoff(h.id, done_by=caller.email, notification_id=result.notification_id)
+            result.handoff = next(x for x in self.store.handoffs(status=None, ticket_id=h.ticket_id)
+                                  if x.id == h.id)
+            return result
+        finally:
+            with self._lock:
+                self._handing.discard(handoff_id)
+
+    def _hand_off(self, cmd: NotifyCommand, prep: _Prepared) -> HandoffRecord:
+        target = prep.targets[0]
+        h = self.store.create_handoff(ticket_id=cmd.ticket_id, requested_by=cmd.caller.email,
+                                      target_issue_id=target.jira_issue_id, body=prep.body,
+                                      attachment_ids=[f.id for f in prep.files])
+        lines = [f"Pending for Tier 2 (hand-off #{h.id}): send a comment to {target.jira_key} only, "
+                 f"requested by {cmd.caller.email}."]
+        if prep.files:
+            lines.append("With attachments: " + ", ".join(f.file_name for f in prep.files))
+        if prep.note_lines:
+            lines += ["", "Kept out of that comment because it may be PHI (the Jira text points to this note):"]
+            lines += [f"- {line}" for line in prep.note_lines]
+        try:
+            self.helpdesk.update_ticket(cmd.ticket_id, TicketUpdate(internal_note="\n".join(lines),
+                                                                    add_tags=(HANDOFF_TAG,)))
+        except EscalinkError:
+            # Tier 2 finds hand-offs through the tag and the note: without them it would sit unseen.
+            self.store.close_handoff(h.id, done_by=cmd.caller.email, notification_id=None, status="cancelled")
+            raise
+        log.info("notify.handed_off", ticket=cmd.ticket_id, handoff=h.id, issue=target.jira_key)
+        return h
+
+    # --- preparation: everything that can refuse happens before the first write --------------------
+
+    def _prepare(self, cmd: NotifyCommand) -> _Prepared:
+        links = self.store.links_for_ticket(cmd.ticket_id)
+        if not links:
+            raise DraftRejected(f"Ticket #{cmd.ticket_id} has no linked Jira issue; nothing was sent.", problems=[
+                Problem("ticket_id", "no_linked_issues", "Escalate the ticket or link an existing issue first.")])
+        targets = links
+        if cmd.target_issue:
+            wanted = cmd.target_issue.strip().upper()
+            targets = [lk for lk in links if wanted in (lk.jira_issue_id, lk.jira_key.upper())]
+            if not targets:
+                keys = ", ".join(lk.jira_key for lk in links)
+                raise DraftRejected("The target issue is not linked to this ticket; nothing was sent.", problems=[
+                    Problem("target_issue", "not_linked", f"{cmd.target_issue} is not linked; linked: {keys}.")])
+        comments = self._comments(cmd) if cmd.attachment_ids or cmd.copy_last_comment else []
+        body = cmd.comment.strip()
+        chosen = self._chosen(cmd, comments)
+        if cmd.copy_last_comment:
+            last = next((c for c in reversed(comments) if c.public), None)
+            if last is None:
+                raise DraftRejected("The ticket has no public comment to copy; nothing was sent.", problems=[
+                    Problem("copy_last_comment", "no_comment", "No public comment on the ticket.")])
+            body = "\n\n".join(p for p in (body, last.body.strip()) if p)
+            chosen += [a for a in last.attachments if a.id not in {c.id for c in chosen}]
+        if not body and not chosen:
+            raise DraftRejected("Nothing to send: write a comment or choose attachments.", problems=[
+                Problem("comment", "required", "Write a comment, copy the last comment, or choose attachments.")])
+        return self._guarded(cmd, body, chosen, targets)
+
+    def _guarded(self, cmd: NotifyCommand, body: str, chosen: list[Attachment],
+                 targets: list[LinkRecord]) -> _Prepared:
+        order = [a.id for a in chosen]
+        names = {a.id: a.file_name for a in chosen}
+        texts = {COMMENT_FIELD: body} if body else {}
+        texts.update({file_field(i): a.file_name for i, a in enumerate(chosen)})
+        findings = self.guard.scan_texts(texts)
+        problems = self._override_problems(cmd, findings)
+        if findings and cmd.phi_action is PhiAction.BLOCK:
+            self._record_phi(cmd, PhiAction.BLOCK, findings, texts)
+            raise PhiBlocked(findings, self.guard.redacted_preview(texts, findings),
+                             [f.as_problem() for f in findings])
+        if problems:
+            raise DraftRejected("The PHI override needs a valid reason; nothing was sent.", problems=problems)
+        if findings:
+            self._record_phi(cmd, cmd.phi_action, findings, texts)
+        g = guard_notice(cmd.phi_action, body, names, order, findings, cmd.ticket_id)
+        files = [FilePlan(
+            a.id, g.file_names[a.id], a.content_type, a.size,
+            a.content_url if g.file_names[a.id] == a.file_name else address_without_name(a.content_url),
+            # Judged by Zendesk's size before downloading: a file Jira would refuse is never fetched.
+            "too_large" if a.size > self.max_attachment_bytes else None,
+        ) for a in chosen]
+        return _Prepared(g.body, files, g.note_lines, targets, len(findings))
+
+    def _comments(self, cmd: NotifyCommand) -> list[Comment]:
+        try:
+            return self.helpdesk.list_comments(cmd.ticket_id)
+        except NotFound as exc:
+            raise NotFound(f"Zendesk has no ticket #{cmd.ticket_id} (or Escalink cannot see it); nothing was sent.",
+                           problems=[Problem("ticket_id", "not_found", f"No ticket #{cmd.ticket_id}.")],
+                           vendor=exc.vendor) from exc
+
+    @staticmethod
+    def _chosen(cmd: NotifyCommand, comments: list[Comment]) -> list[Attachment]:
+        # Inline images are listed among a comment's attachments: they are chosen like any other file.
+        by_id = {a.id: a for c in comments for a in c.attachments}
+        problems = [Problem(f"attachment_ids[{i}]", "not_on_ticket", f"Attachment {aid} is not on this ticket.")
+                    for i, aid in enumerate(cmd.attachment_ids) if aid not in by_id]
+        if problems:
+            raise DraftRejected("Some chosen attachments are not on the ticket; nothing was sent.", problems=problems)
+        return [by_id[aid] for aid in dict.fromkeys(cmd.attachment_ids)]
+
+    def _override_problems(self, cmd: NotifyCommand, findings: list[FieldFinding]) -> list[Problem]:
+        if cmd.phi_action is not PhiAction.OVERRIDE:
+            return []
+        reason = (cmd.phi_override_reason or "").strip()
+        if len(reason) < 10:
+            return [Problem("phi_override_reason", "required",
+                            "Overriding the PHI check needs a reason (at least 10 characters); it is audited.")]
+        if self.guard.scan(reason, "phi_override_reason"):
+            return [Problem("phi_override_reason", "phi", "The reason itself looks like PHI: describe, don't quote.")]
+        return []
+
+    def _record_phi(self, cmd: NotifyCommand, action: PhiAction, findings: Sequence[FieldFinding],
+                    texts: dict[str, str]) -> None:
+        flagged = sorted({f.field for f in findings})
+        self.store.record_phi_decision(PhiDecisionRecord(
+            ticket_id=cmd.ticket_id, escalation_id=None, agent_email=cmd.caller.email, action=str(action),
+            reason=cmd.phi_override_reason if action is PhiAction.OVERRIDE else None,
+            findings=tuple({"field": f.field, "label": f.label, "start": f.start, "end": f.end,
+                            "recognizer": f.recognizer, "score": round(f.score, 3)} for f in findings),
+            content_hash=content_hash([texts.get(name, "") for name in flagged]),
+        ))
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    def _download(self, files: Sequence[FilePlan]) -> dict[int, bytes | str]:
+        """Each file once for all targets: its bytes, or why it goes as its address instead."""
+        out: dict[int, bytes | str] = {}
+        for f in files:
+            if f.sticky_reason:
+                continue
+            try:
+                out[f.id] = self.helpdesk.download_attachment(f.url)
+            except EscalinkError as exc:
+                log.warning("notify.download_failed", attachment=f.id, error=type(exc).__name__)
+                out[f.id] = exc.message
+        return out
+
+    def _deliver(self, d: DeliveryRecord, body: str, files: Sequence[FilePlan],
+                 contents: dict[int, bytes | str]) -> DeliveryRecord:
+        previous = {int(str(x["attachment_id"])): x for x in d.details}
+        details: list[dict[str, Any]] = []
+        linked: list[tuple[FilePlan, str]] = []
+        for f in files:
+            before = previous.get(f.id)
+            if before is not None and before.get("outcome") == "attached":
+                details.append(before)  # uploaded on an earlier attempt: never a second copy
+                continue
+            data = contents.get(f.id)
+            reason: str | None = f.sticky_reason
+            message: str | None = None
+            if reason is None and not isinstance(data, bytes):
+                reason, message = "download_failed", data
+            if reason is None and isinstance(data, bytes):
+                try:
+                    self.tracker.add_attachment(d.jira_issue_id, f.file_name, data, f.content_type)
+                except EscalinkError as exc:
+                    reason, message = "upload_failed", exc.message
+            if reason is None:
+                details.append(f.detail("attached"))
+            else:
+                details.append(f.detail("linked", reason, message))
+                linked.append((f, reason))
+        ref = ref_of(d.notification_id)
+        try:
+            comment_id = self.tracker.add_comment(d.jira_issue_id, render_comment(body, linked, d.ticket_id, ref))
+        except EscalinkError as exc:
+            log.warning("notify.delivery_failed", ticket=d.ticket_id, issue=d.jira_key, ref=ref,
+                        error=type(exc).__name__)
+            return self.store.set_delivery(d.id, state="failed", error=exc.message[:500], details=details)
+        return self.store.set_delivery(d.id, state="sent", jira_comment_id=comment_id, details=details)
+
