@@ -18,7 +18,8 @@ from escalink.cli import app
 from escalink.policy import load_policy
 
 KEYS = {"ticket", "area", "jira_key", "issue_type", "request_type", "priority", "zendesk_status",
-        "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira"}
+        "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira",
+        "jira_reply_played", "reopened", "zendesk_updates_for_reply"}
 
 
 def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> None:
@@ -36,6 +37,11 @@ def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> Non
     guarded = [r for r in rows if r["phi_refused"]]
     assert len(guarded) >= 3
     assert all(r["phi_findings"] > 0 and r["phi_kept_out_of_jira"] is True for r in guarded)
+    # Some escalations get a Jira reply (a signed webhook): reopened with exactly one Zendesk update.
+    replied = [r for r in rows if r["jira_reply_played"]]
+    assert len(replied) >= 3 and {r["issue_type"] for r in replied} == {"Bug", "[System] Service Request"}
+    assert all(r["reopened"] is True and r["zendesk_updates_for_reply"] == 1 for r in replied)
+    assert all(r["reopened"] is False and r["zendesk_updates_for_reply"] == 0 for r in rows if r not in replied)
     # Every row of the guide's escalation table is exercised by at least one seeded ticket.
     policy = load_policy()
     areas = {r["area"] for r in rows}
@@ -46,7 +52,7 @@ def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> Non
 def test_demo_table_is_printed() -> None:
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
-    assert "ESCA-1" in result.output and "on hold" in result.output
+    assert "ESCA-1" in result.output and "on hold" in result.output and "reopened" in result.output
 
 
 def _free_port_block() -> int:

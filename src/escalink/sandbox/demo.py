@@ -16,10 +16,14 @@ from rich.console import Console
 from rich.table import Table
 
 from escalink.sandbox.recorder import RecordedCall
+from escalink.sandbox.replies import play_jira_reply
 from escalink.sandbox.stack import DISCOVERY_PATHS, Stack, start_stack
 
 COLUMNS = ("ticket", "area", "jira_key", "issue_type", "request_type", "priority", "zendesk_status",
-           "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira")
+           "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira",
+           "jira_reply_played", "reopened", "zendesk_updates_for_reply")
+REPLY_EVERY = 3  # every third escalated ticket gets an answer from a Jira engineer
+REPLY_TEXT = "Thanks, we reproduced this and a fix is in review. We will update this issue when it ships."
 
 
 def is_discovery(call: RecordedCall) -> bool:
@@ -86,6 +90,19 @@ def escalate_all(stack: Stack) -> tuple[list[dict[str, Any]], bool]:
                                  .json()["comments"] if not c["public"])
                 row["phi_kept_out_of_jira"] = all(v.lower() not in issue and v in notes for v in values)
                 ok = ok and row["phi_kept_out_of_jira"]
+        for i, row in enumerate(rows):
+            row.update(jira_reply_played=False, reopened=False, zendesk_updates_for_reply=0)
+            if i % REPLY_EVERY or not row["jira_key"]:
+                continue
+            mark = e.recorder.mark()
+            play_jira_reply(stack, row["ticket"], REPLY_TEXT)
+            row["jira_reply_played"] = True
+            row["zendesk_updates_for_reply"] = sum(
+                1 for c in e.recorder.since(mark, vendor="zendesk") if c.method == "PUT"
+            )
+            after = zendesk.get(f"/api/v2/tickets/{row['ticket']}").json()["ticket"]["status"]
+            row["reopened"] = after == "open"
+            ok = ok and row["reopened"] and row["zendesk_updates_for_reply"] == 1
     return rows, ok
 
 
@@ -96,14 +113,19 @@ def run_demo(*, flavor: str = "cloud", database_url: str | None = None) -> tuple
             return escalate_all(stack)
 
 
+TABLE = (("ticket", "ticket"), ("area", "area"), ("jira_key", "Jira key"), ("issue_type", "issue type"),
+         ("request_type", "request type"), ("priority", "priority"), ("zendesk_status", "status after"),
+         ("vendor_calls", "calls"), ("attachments", "files"), ("phi", "PHI guard"), ("reply", "Jira reply"))
+
+
 def print_rows(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console(width=190)
+    """The rows as a table narrow enough for a terminal (`--json` has every key separately)."""
+    console = console or Console(width=max(Console().width, 150))
     table = Table(title="Escalations into the sandbox Jira (project ESCA)")
-    headers = {"phi_refused": "PHI refused", "phi_findings": "PHI found", "phi_kept_out_of_jira": "PHI kept out"}
-    for col in COLUMNS:
-        table.add_column(headers.get(col, col.replace("_", " ")), overflow="fold")
+    for _, header in TABLE:
+        table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row, c) for c in COLUMNS))
+        table.add_row(*(_cell(row, key) for key, _ in TABLE))
     console.print(table)
     budget_ok = all(r["vendor_calls"] <= 4 + 2 * r["attachments"] for r in rows)
     held = sum(1 for r in rows if r["zendesk_status"] == "hold")
@@ -113,15 +135,30 @@ def print_rows(rows: list[dict[str, Any]], console: Console | None = None) -> No
     clean = "yes" if all(r["phi_kept_out_of_jira"] for r in guarded) else "NO"
     console.print(f"{len(guarded)} drafts carried PHI: refused first, then sent with the PHI moved to a Zendesk "
                   f"internal note; Jira text clean: {clean}")
+    replied = [r for r in rows if r["jira_reply_played"]]
+    reopened = sum(1 for r in replied if r["reopened"])
+    one_each = all(r["zendesk_updates_for_reply"] == 1 for r in replied)
+    console.print(f"{len(replied)} tickets got a Jira reply (a signed webhook): {reopened} reopened, each with "
+                  f"{'one' if one_each else 'NOT one'} Zendesk update carrying an internal note")
     for row in rows:
         if "error" in row:
             console.print(f"[red]ticket {row['ticket']}: {row['error']}[/red]")
 
 
-def _cell(row: dict[str, Any], col: str) -> str:
-    value = row.get(col)
-    if value is None or (col.startswith("phi_") and not row["phi_refused"]):
+def _cell(row: dict[str, Any], key: str) -> str:
+    if key == "phi":
+        if not row["phi_refused"]:
+            return "-"
+        return f"{row['phi_findings']} found, refused, moved to note" + ("" if row["phi_kept_out_of_jira"] else " (LEAK)")
+    if key == "reply":
+        if not row["jira_reply_played"]:
+            return "-"
+        return f"{'reopened' if row['reopened'] else 'NOT reopened'}, {row['zendesk_updates_for_reply']} update"
+    value = row.get(key)
+    if value is None:
         return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if key == "issue_type":
+        return str(value).replace("[System] ", "")
+    if key == "request_type":
+        return str(value).split(" (")[0]
     return str(value)
