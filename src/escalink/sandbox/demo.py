@@ -149,7 +149,8 @@ def _cell(row: dict[str, Any], key: str) -> str:
     if key == "phi":
         if not row["phi_refused"]:
             return "-"
-        return f"{row['phi_findings']} found, refused, moved to note" + ("" if row["phi_kept_out_of_jira"] else " (LEAK)")
+        leak = "" if row["phi_kept_out_of_jira"] else " (LEAK)"
+        return f"{row['phi_findings']} found, refused, moved to note{leak}"
     if key == "reply":
         if not row["jira_reply_played"]:
             return "-"

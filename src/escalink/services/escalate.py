@@ -22,9 +22,9 @@ from escalink.domain.records import Attachment, CreatedIssue, IssueSpec, TicketU
 from escalink.policy.engine import evaluate, to_issue_spec
 from escalink.policy.schema import Policy
 from escalink.ports.helpdesk import Helpdesk
-from escalink.ports.store import LinkRecord, PhiDecisionRecord, Store
+from escalink.ports.store import LinkRecord, Store
 from escalink.ports.tracker import Tracker
-from escalink.services.phi_guard import Guarded, PhiGuard, content_hash
+from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments
 
 log = structlog.get_logger(__name__)
 
@@ -120,7 +120,7 @@ class EscalationService:
         problems = list(decision.problems)
         if draft.phi_action is PhiAction.BLOCK:
             problems += [f.as_problem() for f in findings]
-        problems += self._override_problems(draft, findings)
+        problems += self.guard.override_problems(draft.phi_action, draft.phi_override_reason)
         return Preview(decision, spec, tuple(findings), self.guard.redacted_preview(texts, findings), tuple(problems))
 
     def escalate(self, draft: EscalationDraft) -> EscalationResult:
@@ -199,17 +199,6 @@ class EscalationService:
         out.update({f"steps_to_reproduce[{i}]": s for i, s in enumerate(draft.steps_to_reproduce)})
         return {k: v for k, v in out.items() if v}
 
-    def _override_problems(self, draft: EscalationDraft, findings: list[FieldFinding]) -> list[Problem]:
-        if draft.phi_action is not PhiAction.OVERRIDE:
-            return []
-        reason = (draft.phi_override_reason or "").strip()
-        if len(reason) < 10:
-            return [Problem("phi_override_reason", "required",
-                            "Overriding the PHI check needs a reason (at least 10 characters); it is audited.")]
-        if self.guard.scan(reason, "phi_override_reason"):
-            return [Problem("phi_override_reason", "phi", "The reason itself looks like PHI: describe, don't quote.")]
-        return []
-
     def _refuse(
         self,
         draft: EscalationDraft,
@@ -232,16 +221,9 @@ class EscalationService:
         escalation_id: str | None,
         texts: dict[str, str],
     ) -> None:
-        flagged = sorted({f.field for f in findings})
-        self.store.record_phi_decision(PhiDecisionRecord(
-            ticket_id=draft.ticket_id,
-            escalation_id=escalation_id,
-            agent_email=draft.agent_email,
-            action=str(action),
-            reason=draft.phi_override_reason if action is PhiAction.OVERRIDE else None,
-            findings=tuple({"field": f.field, "label": f.label, "start": f.start, "end": f.end,
-                            "recognizer": f.recognizer, "score": round(f.score, 3)} for f in findings),
-            content_hash=content_hash([texts.get(name, "") for name in flagged]),
+        self.store.record_phi_decision(self.guard.decision_record(
+            ticket_id=draft.ticket_id, escalation_id=escalation_id, agent_email=draft.agent_email, action=action,
+            reason=draft.phi_override_reason, findings=findings, texts=texts,
         ))
 
     def _chosen_attachments(self, draft: EscalationDraft) -> list[Attachment]:
@@ -253,15 +235,7 @@ class EscalationService:
                 problems=[Problem("ticket_id", "not_found", f"No ticket #{draft.ticket_id} in Zendesk.")],
                 vendor=exc.vendor,
             ) from exc
-        by_id = {a.id: a for c in comments for a in c.attachments}
-        problems = [
-            Problem(f"attachment_ids[{i}]", "not_on_ticket", f"Attachment {aid} is not on ticket #{draft.ticket_id}.")
-            for i, aid in enumerate(draft.attachment_ids)
-            if aid not in by_id
-        ]
-        if problems:
-            raise DraftRejected("Some chosen attachments are not on the ticket; nothing was sent.", problems=problems)
-        return [by_id[aid] for aid in dict.fromkeys(draft.attachment_ids)]
+        return chosen_attachments(comments, draft.attachment_ids, draft.ticket_id)
 
     def _copy_attachment(
         self, issue: CreatedIssue, att: Attachment, file_name: str, result: EscalationResult

@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from escalink.adapters.jira.webhook import DELIVERY_HEADER, header_value, parse_jira_webhook
+from escalink.adapters.headers import header_value
+from escalink.adapters.jira.webhook import DELIVERY_HEADER, parse_jira_webhook
 from escalink.adapters.zendesk.webhook import INVOCATION_ID_HEADER, parse_zendesk_webhook
 from escalink.domain.errors import EscalinkError, NotFound, VendorRejected
 from escalink.domain.events import (

@@ -21,7 +21,7 @@ from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
 from escalink.ports.helpdesk import Helpdesk
-from escalink.ports.store import LinkRecord, PhiDecisionRecord, Store
+from escalink.ports.store import LinkRecord, Store
 from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, LinkStore, NotifyStore
 from escalink.ports.tracker import Tracker
 from escalink.services.notify_text import (
@@ -35,7 +35,7 @@ from escalink.services.notify_text import (
     ref_of,
     render_comment,
 )
-from escalink.services.phi_guard import PhiGuard, content_hash
+from escalink.services.phi_guard import PhiGuard, chosen_attachments
 from escalink.services.roles import Caller, Conflict, NotAllowed, Role, require
 
 __all__ = ["HANDOFF_TAG", "NotifyCommand", "NotifyResult", "NotifyService", "comment_marker", "ref_of"]
@@ -272,7 +272,7 @@ class NotifyService:
                     Problem("target_issue", "not_linked", f"{cmd.target_issue} is not linked; linked: {keys}.")])
         comments = self._comments(cmd) if cmd.attachment_ids or cmd.copy_last_comment else []
         body = cmd.comment.strip()
-        chosen = self._chosen(cmd, comments)
+        chosen = chosen_attachments(comments, cmd.attachment_ids, cmd.ticket_id)
         if cmd.copy_last_comment:
             last = next((c for c in reversed(comments) if c.public), None)
             if last is None:
@@ -292,7 +292,7 @@ class NotifyService:
         texts = {COMMENT_FIELD: body} if body else {}
         texts.update({file_field(i): a.file_name for i, a in enumerate(chosen)})
         findings = self.guard.scan_texts(texts)
-        problems = self._override_problems(cmd, findings)
+        problems = self.guard.override_problems(cmd.phi_action, cmd.phi_override_reason)
         if findings and cmd.phi_action is PhiAction.BLOCK:
             self._record_phi(cmd, PhiAction.BLOCK, findings, texts)
             raise PhiBlocked(findings, self.guard.redacted_preview(texts, findings),
@@ -318,36 +318,11 @@ class NotifyService:
                            problems=[Problem("ticket_id", "not_found", f"No ticket #{cmd.ticket_id}.")],
                            vendor=exc.vendor) from exc
 
-    @staticmethod
-    def _chosen(cmd: NotifyCommand, comments: list[Comment]) -> list[Attachment]:
-        # Inline images are listed among a comment's attachments: they are chosen like any other file.
-        by_id = {a.id: a for c in comments for a in c.attachments}
-        problems = [Problem(f"attachment_ids[{i}]", "not_on_ticket", f"Attachment {aid} is not on this ticket.")
-                    for i, aid in enumerate(cmd.attachment_ids) if aid not in by_id]
-        if problems:
-            raise DraftRejected("Some chosen attachments are not on the ticket; nothing was sent.", problems=problems)
-        return [by_id[aid] for aid in dict.fromkeys(cmd.attachment_ids)]
-
-    def _override_problems(self, cmd: NotifyCommand, findings: list[FieldFinding]) -> list[Problem]:
-        if cmd.phi_action is not PhiAction.OVERRIDE:
-            return []
-        reason = (cmd.phi_override_reason or "").strip()
-        if len(reason) < 10:
-            return [Problem("phi_override_reason", "required",
-                            "Overriding the PHI check needs a reason (at least 10 characters); it is audited.")]
-        if self.guard.scan(reason, "phi_override_reason"):
-            return [Problem("phi_override_reason", "phi", "The reason itself looks like PHI: describe, don't quote.")]
-        return []
-
     def _record_phi(self, cmd: NotifyCommand, action: PhiAction, findings: Sequence[FieldFinding],
                     texts: dict[str, str]) -> None:
-        flagged = sorted({f.field for f in findings})
-        self.store.record_phi_decision(PhiDecisionRecord(
-            ticket_id=cmd.ticket_id, escalation_id=None, agent_email=cmd.caller.email, action=str(action),
-            reason=cmd.phi_override_reason if action is PhiAction.OVERRIDE else None,
-            findings=tuple({"field": f.field, "label": f.label, "start": f.start, "end": f.end,
-                            "recognizer": f.recognizer, "score": round(f.score, 3)} for f in findings),
-            content_hash=content_hash([texts.get(name, "") for name in flagged]),
+        self.store.record_phi_decision(self.guard.decision_record(
+            ticket_id=cmd.ticket_id, escalation_id=None, agent_email=cmd.caller.email, action=action,
+            reason=cmd.phi_override_reason, findings=findings, texts=texts,
         ))
 
     # --- sending ----------------------------------------------------------------------------------

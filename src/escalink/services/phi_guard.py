@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from escalink.domain.draft import Problem
+from escalink.domain.errors import DraftRejected
 from escalink.domain.phi import FieldFinding, PhiAction
-from escalink.domain.records import IssueSpec
+from escalink.domain.records import Attachment, Comment, IssueSpec
+from escalink.ports.store import PhiDecisionRecord
 
 
 class Span(Protocol):
@@ -74,6 +77,36 @@ class PhiGuard:
             FieldFinding(form_field, s.label, s.start, s.end, s.score, s.recognizer)
             for s in self.scanner(text, kind)
         ]
+
+    def override_problems(self, action: PhiAction, reason: str | None) -> list[Problem]:
+        """An override needs a reason that is itself free of PHI (it is kept in the audit record)."""
+        if action is not PhiAction.OVERRIDE:
+            return []
+        reason = (reason or "").strip()
+        if len(reason) < 10:
+            return [Problem("phi_override_reason", "required",
+                            "Overriding the PHI check needs a reason (at least 10 characters); it is audited.")]
+        if self.scan(reason, "phi_override_reason"):
+            return [Problem("phi_override_reason", "phi", "The reason itself looks like PHI: describe, don't quote.")]
+        return []
+
+    @staticmethod
+    def decision_record(
+        *, ticket_id: int, escalation_id: str | None, agent_email: str, action: PhiAction, reason: str | None,
+        findings: Sequence[FieldFinding], texts: dict[str, str],
+    ) -> PhiDecisionRecord:
+        """What is kept of a PHI decision: labels, positions and a hash of the flagged texts, never the texts."""
+        flagged = sorted({f.field for f in findings})
+        return PhiDecisionRecord(
+            ticket_id=ticket_id,
+            escalation_id=escalation_id,
+            agent_email=agent_email,
+            action=str(action),
+            reason=reason if action is PhiAction.OVERRIDE else None,
+            findings=tuple({"field": f.field, "label": f.label, "start": f.start, "end": f.end,
+                            "recognizer": f.recognizer, "score": round(f.score, 3)} for f in findings),
+            content_hash=content_hash([texts.get(name, "") for name in flagged]),
+        )
 
     @staticmethod
     def texts(spec: IssueSpec, file_names: dict[int, str], attachment_order: Sequence[int]) -> dict[str, str]:
@@ -174,3 +207,16 @@ def _rewrite_files(file_names: dict[int, str], order: Sequence[int], new: dict[s
         if f"attachment_ids[{i}]" in new:
             out[aid] = new[f"attachment_ids[{i}]"]
     return out
+
+
+def chosen_attachments(comments: Sequence[Comment], attachment_ids: Sequence[int], ticket_id: int) -> list[Attachment]:
+    """The chosen attachments of a ticket (inline images included), or every unknown id as a problem."""
+    by_id = {a.id: a for c in comments for a in c.attachments}
+    problems = [
+        Problem(f"attachment_ids[{i}]", "not_on_ticket", f"Attachment {aid} is not on ticket #{ticket_id}.")
+        for i, aid in enumerate(attachment_ids)
+        if aid not in by_id
+    ]
+    if problems:
+        raise DraftRejected("Some chosen attachments are not on the ticket; nothing was sent.", problems=problems)
+    return [by_id[aid] for aid in dict.fromkeys(attachment_ids)]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from escalink.adapters.headers import header_value
 from escalink.adapters.jira.adf import adf_to_text
 from escalink.domain.events import (
     FIELD_CATEGORIES,
@@ -294,16 +295,6 @@ def _body(raw: object) -> str:
 
 
 # --- small readers ------------------------------------------------------------------------
-
-
-def header_value(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by case-insensitive name (plain dicts are case-sensitive, HTTP is not)."""
-    value = headers.get(name)
-    if value is None:
-        wanted = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
-    value = value.strip() if isinstance(value, str) else None
-    return value or None
 
 
 def _load(body: bytes) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from escalink.adapters.headers import header_value
 from escalink.domain.events import (
     Ignored,
     TicketCommentAdded,
@@ -103,8 +104,8 @@ def _parse_timestamp(value: str) -> datetime | None:
 def parse_zendesk_webhook(body: bytes, headers: Mapping[str, str]) -> ZendeskDelivery:
     """The delivery in `body`; raises WebhookPayloadError when it is neither payload family."""
     payload = _load(body)
-    webhook_id = _header(headers, WEBHOOK_ID_HEADER)
-    invocation_id = _header(headers, INVOCATION_ID_HEADER)
+    webhook_id = header_value(headers, WEBHOOK_ID_HEADER)
+    invocation_id = header_value(headers, INVOCATION_ID_HEADER)
     event_type = payload.get("type")
     if isinstance(event_type, str) and event_type.startswith(_EVENT_PREFIX):
         delivery_id = payload.get("id")
@@ -195,15 +196,6 @@ def _load(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise WebhookPayloadError("Zendesk webhook body is not a JSON object", vendor="zendesk")
     return payload
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        wanted = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
-    value = value.strip() if isinstance(value, str) else None
-    return value or None
 
 
 def _status(raw: object) -> str | None:

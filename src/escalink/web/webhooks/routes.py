@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from escalink.adapters.headers import header_value
 from escalink.adapters.jira.webhook import SIGNATURE_HEADER as JIRA_SIGNATURE_HEADER
-from escalink.adapters.jira.webhook import header_value, verify_jira_signature
+from escalink.adapters.jira.webhook import verify_jira_signature
 from escalink.adapters.zendesk.webhook import SIGNATURE_HEADER as ZENDESK_SIGNATURE_HEADER
 from escalink.adapters.zendesk.webhook import TIMESTAMP_HEADER, verify_zendesk_signature
 from escalink.bootstrap import Container
