@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from escalink.audit_cli import audit_app
 from escalink.config import Settings, load_settings
 from escalink.logs import configure as configure_logging
 from escalink.phi.cli import phi_app
@@ -20,6 +21,7 @@ app.add_typer(policy_app, name="policy", help="Show or check the escalation poli
 app.add_typer(phi_app, name="phi", help="Find PHI in text, and measure the detector on a labelled corpus.")
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit", help="Export the audit log as JSON lines.")
 
 
 @app.command()

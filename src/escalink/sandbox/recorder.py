@@ -3,6 +3,8 @@
 Every request an emulator receives passes through `SpecGate`: authentication first (as the
 vendors do), then the official spec; a request that fails either is answered in the vendor's
 error shape and never reaches a route, so it changes nothing. Each request is recorded.
+A `FaultPlan` set on the gate may answer a request with an injected failure instead of routing it
+(see `escalink.sandbox.faults`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from escalink.sandbox.contract import SpecValidator
+from escalink.sandbox.faults import FAULTS_PATH, FaultPlan, serve_control
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,7 +28,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class RecordedCall:
-    """One request as an emulator saw it."""
+    """One request as an emulator saw it.
+
+    `fault` is the kind of an injected failure ("429", "hang", ...); `status` is 0 when the
+    connection was closed without an answer, and `time` is then when the request arrived.
+    """
 
     seq: int
     vendor: str
@@ -35,6 +42,7 @@ class RecordedCall:
     status: int
     spec_errors: tuple[str, ...]
     time: float
+    fault: str | None = None
 
 
 class CallRecorder:
@@ -45,11 +53,18 @@ class CallRecorder:
         self._calls: list[RecordedCall] = []
 
     def record(
-        self, vendor: str, method: str, path: str, query: str, status: int, spec_errors: list[str]
+        self,
+        vendor: str,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        spec_errors: list[str],
+        fault: str | None = None,
     ) -> None:
         with self._lock:
             call = RecordedCall(
-                len(self._calls) + 1, vendor, method, path, query, status, tuple(spec_errors), time.time()
+                len(self._calls) + 1, vendor, method, path, query, status, tuple(spec_errors), time.time(), fault
             )
             self._calls.append(call)
 
@@ -116,7 +131,11 @@ SpecRejection = Callable[[str, list[str]], Rejection]
 
 
 class SpecGate:
-    """ASGI middleware: authenticate, validate against the spec, record, then route."""
+    """ASGI middleware: authenticate, validate against the spec, record, then route.
+
+    With `faults` set, the plan may fail a request before it is routed; it also serves
+    `/_sandbox/faults` to change the plan over HTTP.
+    """
 
     def __init__(
         self,
@@ -126,7 +145,9 @@ class SpecGate:
         auth: AuthCheck,
         reject: SpecRejection,
         label: str,
+        faults: FaultPlan | None = None,
     ) -> None:
+        self.faults = faults
         self.app = app
         self.recorder = recorder
         self.vendor_of = vendor_of
@@ -140,7 +161,10 @@ class SpecGate:
             return
         path: str = scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?")[0]
         if path.startswith("/_sandbox/"):
-            await self.app(scope, receive, send)
+            if path == FAULTS_PATH and self.faults is not None:
+                await serve_control(self.faults, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         body = bytearray()
         while True:
@@ -162,29 +186,40 @@ class SpecGate:
                 )
                 if errors:
                     rejection = self.reject(vendor, errors)
-        status_box = [500]
+        # Decided after the checks, so a faulted call is still recorded with its spec errors,
+        # and before routing, so it changes nothing in the emulator.
+        fault = self.faults.decide(vendor or self.label, method, path) if self.faults is not None else None
+        fault_kind = fault.kind if fault is not None else None
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_box[0] = message["status"]
                 # Record before the client can see the answer, so a caller that counts calls
                 # right after its request returns never misses this one.
-                self.recorder.record(vendor or self.label, method, path, query, status_box[0], errors)
+                self.recorder.record(vendor or self.label, method, path, query, message["status"], errors, fault_kind)
             await send(message)
 
-        if rejection is not None:
-            await _send_json(capture, rejection)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        async def proceed() -> None:
+            if rejection is not None:
+                await _send_json(capture, rejection)
+            else:
+                await self.app(scope, replay, capture)
+
+        def no_answer() -> None:
+            self.recorder.record(vendor or self.label, method, path, query, 0, errors, fault_kind)
+
+        if fault is not None and self.faults is not None:
+            await self.faults.perform(fault, scope, capture, no_answer, proceed)
         else:
-            replayed = False
-
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": bytes(body), "more_body": False}
-                return await receive()
-
-            await self.app(scope, replay, capture)
+            await proceed()
 
 
 async def _send_json(send: Send, rejection: Rejection) -> None:

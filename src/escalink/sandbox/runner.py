@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from escalink.sandbox.faults import DroppingH11Protocol, FaultPlan
 from escalink.sandbox.jira_app import create_jira_app
 from escalink.sandbox.jira_state import JiraState
 from escalink.sandbox.recorder import CallRecorder
@@ -29,13 +30,20 @@ WEBHOOK_SECRETS: dict[str, str] = {
 class ServerThread:
     """Serve an ASGI app with uvicorn on 127.0.0.1:PORT (0 = a free port) until `stop()`."""
 
-    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1", timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        timeout: float = 10.0,
+        http: type[asyncio.Protocol] | str = "auto",
+    ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host = host
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, http=http)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"sandbox-{self.port}", daemon=True)
         self._error: BaseException | None = None
@@ -73,7 +81,10 @@ class ServerThread:
 
 @dataclass
 class Emulators:
-    """Both emulated vendors, running; credentials are the ones Escalink must use."""
+    """Both emulated vendors, running; credentials are the ones Escalink must use.
+
+    `faults` is the one fault plan both emulators follow (empty unless given or changed).
+    """
 
     zendesk_url: str
     jira_url: str
@@ -88,8 +99,10 @@ class Emulators:
     seed: Seed
     webhook_secrets: dict[str, str] = field(default_factory=lambda: dict(WEBHOOK_SECRETS))
     servers: list[ServerThread] = field(default_factory=list)
+    faults: FaultPlan = field(default_factory=FaultPlan)
 
     def stop(self) -> None:
+        self.faults.release()  # a request hanging on purpose would hold up the server's shutdown
         for server in self.servers:
             server.stop()
 
@@ -100,16 +113,21 @@ class Emulators:
         self.stop()
 
 
-def start_emulators(zendesk_port: int = 0, jira_port: int = 0, seed: Seed | None = None) -> Emulators:
-    """Start seeded Zendesk and Jira emulators on loopback sharing one call recorder."""
+def start_emulators(
+    zendesk_port: int = 0, jira_port: int = 0, seed: Seed | None = None, faults: FaultPlan | None = None
+) -> Emulators:
+    """Start seeded Zendesk and Jira emulators on loopback sharing one call recorder and fault plan."""
     seed = seed or load_seed()
+    faults = faults if faults is not None else FaultPlan()
     recorder = CallRecorder()
     zendesk_state = ZendeskState()
     jira_state = JiraState()
     apply_seed(seed, zendesk_state, jira_state)
-    zendesk = ServerThread(create_zendesk_app(zendesk_state, recorder), zendesk_port)
+    zendesk_app, jira_app = create_zendesk_app(zendesk_state, recorder), create_jira_app(jira_state, recorder)
+    zendesk_app.faults = jira_app.faults = faults
+    zendesk = ServerThread(zendesk_app, zendesk_port, http=DroppingH11Protocol)
     try:
-        jira = ServerThread(create_jira_app(jira_state, recorder), jira_port)
+        jira = ServerThread(jira_app, jira_port, http=DroppingH11Protocol)
     except (OSError, RuntimeError, TimeoutError):
         zendesk.stop()
         raise
@@ -126,4 +144,5 @@ def start_emulators(zendesk_port: int = 0, jira_port: int = 0, seed: Seed | None
         jira_state=jira_state,
         seed=seed,
         servers=[zendesk, jira],
+        faults=faults,
     )

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from escalink.bootstrap import Container, build_container
 from escalink.config import Settings
+from escalink.sandbox.faults import FaultPlan
 from escalink.sandbox.runner import Emulators, ServerThread, start_emulators
 from escalink.web.app import create_app
 
@@ -61,10 +62,13 @@ def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **
 
 
 def start_stack(
-    *, port: int = 0, flavor: str = "cloud", database_url: str, **settings: object
+    *, port: int = 0, flavor: str = "cloud", database_url: str, faults: FaultPlan | None = None, **settings: object
 ) -> Stack:
-    """Emulated Zendesk on port+1 and Jira on port+2 (ephemeral ports when port is 0), Escalink on port."""
-    emulators = start_emulators(port + 1 if port else 0, port + 2 if port else 0)
+    """Emulated Zendesk on port+1 and Jira on port+2 (ephemeral ports when port is 0), Escalink on port.
+
+    `faults` makes the emulators fail calls as planned (also changeable later via `emulators.faults`).
+    """
+    emulators = start_emulators(port + 1 if port else 0, port + 2 if port else 0, faults=faults)
     try:
         cfg = sandbox_settings(emulators, flavor=flavor, database_url=database_url, **settings)
         container = build_container(cfg)

@@ -21,10 +21,11 @@ from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, CreatedIssue, IssueSpec, TicketUpdate
 from escalink.policy.engine import evaluate, to_issue_spec
 from escalink.policy.schema import Policy
+from escalink.ports.audit import AuditEntry, AuditLog, NullAuditLog, label_counts, short_code
 from escalink.ports.helpdesk import Helpdesk
 from escalink.ports.store import LinkRecord, Store
 from escalink.ports.tracker import Tracker
-from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments
+from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments, content_hash
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +104,9 @@ class EscalationService:
         store: Store,
         guard: PhiGuard,
         options: EscalationOptions | None = None,
+        audit: AuditLog | None = None,
     ):
+        self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.guard = guard
         self.policy = policy
         self.helpdesk = helpdesk
@@ -160,6 +163,10 @@ class EscalationService:
             issue = self.tracker.create_issue(spec)
         except EscalinkError as exc:
             self.store.finish_escalation(escalation_id, state="failed", error_code=type(exc).__name__)
+            self.audit.record(AuditEntry(
+                actor=draft.agent_email, action="escalation.failed", outcome="failed", ticket_id=draft.ticket_id,
+                phi_findings=label_counts(findings), detail_code=type(exc).__name__,
+            ))
             raise
         self.store.record_issue_created(escalation_id, issue_id=issue.id, key=issue.key)
         log.info("escalation.issue_created", escalation=escalation_id, ticket=draft.ticket_id, issue=issue.key,
@@ -190,6 +197,12 @@ class EscalationService:
         failed = [s.step for s in result.steps if not s.ok]
         result.state = "incomplete" if failed else "done"
         self.store.finish_escalation(escalation_id, state=result.state, error_code=",".join(failed) or None)
+        self.audit.record(AuditEntry(
+            actor=draft.agent_email, action="escalation.created", ticket_id=draft.ticket_id, issue_id=issue.id,
+            issue_key=issue.key, phi_findings=label_counts(findings),
+            content_hash=content_hash(list(self.guard.texts(spec, guarded.file_names, order).values())),
+            detail_code=short_code([result.state, f"phi={draft.phi_action}" if findings else ""]),
+        ))
         return result
 
     def _raw_texts(self, draft: EscalationDraft) -> dict[str, str]:
@@ -208,6 +221,11 @@ class EscalationService:
         texts: dict[str, str],
     ) -> NoReturn:
         blocking = list(findings) if draft.phi_action is PhiAction.BLOCK else []
+        self.audit.record(AuditEntry(
+            actor=draft.agent_email, action="escalation.refused_phi" if blocking else "escalation.refused_policy",
+            outcome="refused", ticket_id=draft.ticket_id, phi_findings=label_counts(findings),
+            content_hash=content_hash(list(texts.values())), detail_code=short_code(p.code for p in problems),
+        ))
         if blocking:
             self._record_phi(draft, PhiAction.BLOCK, blocking, None, texts)
             raise PhiBlocked(blocking, redacted, problems)

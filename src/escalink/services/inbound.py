@@ -35,9 +35,19 @@ from escalink.domain.events import (
 )
 from escalink.domain.records import TicketUpdate
 from escalink.policy.sync import SyncPolicy
+from escalink.ports.audit import (
+    SYSTEM_ACTOR,
+    ZENDESK_WEBHOOK_ACTOR,
+    AuditEntry,
+    AuditLog,
+    NullAuditLog,
+    jira_actor,
+    short_code,
+)
 from escalink.ports.inbound import SyncHelpdesk, SyncStore, SyncTracker
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundRecord
+from escalink.services.phi_guard import content_hash
 from escalink.services.sync_policy import IssueSection, decide, describe, drop_echoes, is_escalink_comment, render_note
 
 __all__ = ["InboundSync", "ProcessReport", "Receipt", "drop_echoes", "is_escalink_comment"]
@@ -106,7 +116,9 @@ class InboundSync:
         coalesce_seconds: float = 5.0,
         clock: Callable[[], datetime] = _utc_now,
         batch_size: int = 500,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.store = store
         self.helpdesk = helpdesk
         self.tracker = tracker
@@ -122,6 +134,7 @@ class InboundSync:
         # links an event changed (merge, deletion), so a retry still knows what they were.
         self._delivered: set[tuple[int, int]] = set()
         self._links_before: dict[int, list[LinkRecord]] = {}
+        self._actors: dict[int, str] = {}  # who caused each Jira event, for the audit log
 
     # --- receiving ----------------------------------------------------------------------------
 
@@ -215,6 +228,8 @@ class InboundSync:
             raise WebhookPayloadError("the stored event has no payload left")
         if record.source == "jira":
             event = parse_jira_webhook(record.payload, {}).event
+            self._actors[record.id] = jira_actor(getattr(event, "actor_account", None)
+                                                 or getattr(event, "author_account", None))
             self._plan_jira(work, tickets, event, own)
         elif record.source == "zendesk":
             zendesk_event = parse_zendesk_webhook(record.payload, {}).event
@@ -235,14 +250,20 @@ class InboundSync:
             return
         decision = decide(event, self.sync)
         issue_id = event.issue_id
-        if isinstance(event, IssueChanged) and event.previous_key:
-            # The link follows the issue id; the key is only what people read.
-            self.store.update_issue_key(issue_id, event.issue_key)
+        # The link follows the issue id; the key is only what people read.
+        if (isinstance(event, IssueChanged) and event.previous_key
+                and self.store.update_issue_key(issue_id, event.issue_key)):
+            self.audit.record(AuditEntry(actor=self._actor(work.record),
+                                         action="link.rekeyed", issue_id=issue_id, issue_key=event.issue_key))
         links = self._links_before.get(work.record.id) or self.store.links_for_issue(issue_id)
         if isinstance(event, IssueDeleted) and links:
             self._links_before[work.record.id] = links
             for link in links:
                 self.store.remove_link(link.ticket_id, issue_id)
+                self.audit.record(AuditEntry(
+                    actor=self._actor(work.record), action="link.removed",
+                    ticket_id=link.ticket_id, issue_id=issue_id, issue_key=link.jira_key, detail_code="issue_deleted",
+                ))
         if not links:
             work.reason = "not_linked"
             return
@@ -280,6 +301,11 @@ class InboundSync:
             links = self.store.links_for_ticket(source)
             self._links_before[work.record.id] = links
             self.store.move_links(source, target)
+            for link in links:
+                self.audit.record(AuditEntry(
+                    actor=ZENDESK_WEBHOOK_ACTOR, action="merge.links_moved", ticket_id=target,
+                    issue_id=link.jira_issue_id, issue_key=link.jira_key, detail_code=f"from_ticket={source}",
+                ))
         if not links:
             work.reason = "not_linked"
             return
@@ -331,6 +357,13 @@ class InboundSync:
             return "failed", "zendesk_rejected"
         except EscalinkError as exc:
             return "retry", f"zendesk_{type(exc).__name__}"
+        kept = work.reopen and new_status is None and status != "open"
+        self.audit.record(AuditEntry(
+            actor=SYSTEM_ACTOR, action="ticket.reopened" if new_status == "open" else "ticket.noted",
+            ticket_id=ticket_id, issue_id=next(iter(work.issues)) if len(work.issues) == 1 else None,
+            issue_key=sections[0].key if len(sections) == 1 else None, content_hash=content_hash([note]),
+            detail_code=short_code([f"kept_{status}" if kept else ""]),
+        ))
         log.info("inbound.ticket_updated", ticket=ticket_id, events=len(work.record_ids), status=new_status)
         return "updated", "ok"
 
@@ -364,9 +397,18 @@ class InboundSync:
         log.warning("inbound.retry_later", inbound=record.id, attempt=tries, error=code[:60],
                     wait_seconds=wait.total_seconds())
 
+    def _actor(self, record: InboundRecord) -> str:
+        return ZENDESK_WEBHOOK_ACTOR if record.source == "zendesk" else self._actors.get(record.id, jira_actor(None))
+
     def _finish(self, record: InboundRecord, status: str, code: str | None, report: ProcessReport) -> None:
         self.store.finish_inbound([record.id], status=status, error=code)
-        for memo in (self._tries, self._next_try, self._links_before):
+        self.audit.record(AuditEntry(
+            actor=self._actor(record), action=f"inbound.{status}", outcome="failed" if status == "failed" else "ok",
+            ticket_id=record.ticket_id, issue_id=record.issue_id,
+            content_hash=hashlib.sha256(record.payload).hexdigest() if record.payload else None,
+            detail_code=short_code([code or ""]),
+        ))
+        for memo in (self._tries, self._next_try, self._links_before, self._actors):
             memo.pop(record.id, None)
         self._delivered = {pair for pair in self._delivered if pair[0] != record.id}
         if status == "processed":

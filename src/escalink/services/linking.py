@@ -8,6 +8,7 @@ from typing import Protocol
 from escalink.domain.draft import Problem
 from escalink.domain.errors import NotFound
 from escalink.domain.records import IssueView, TicketUpdate
+from escalink.ports.audit import SYSTEM_ACTOR, AuditEntry, AuditLog, NullAuditLog
 from escalink.ports.helpdesk import Helpdesk
 from escalink.ports.store import LinkRecord, Store
 from escalink.ports.sync_store import LinkStore
@@ -35,8 +36,10 @@ class LinkAdmin:
     """Adds and removes ticket↔issue links; Jira is read once to turn a key into the issue's id."""
 
     def __init__(
-        self, store: LinkStores, tracker: Tracker, helpdesk: Helpdesk, *, linked_issues_field_id: int | None = None
+        self, store: LinkStores, tracker: Tracker, helpdesk: Helpdesk, *, linked_issues_field_id: int | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.store = store
         self.tracker = tracker
         self.helpdesk = helpdesk
@@ -56,6 +59,9 @@ class LinkAdmin:
         created = self.store.add_link(ticket_id, view.id, view.key)
         links = self.store.links_for_ticket(ticket_id)
         if created:
+            # The link API carries no agent identity: the entry names Escalink as the actor.
+            self.audit.record(AuditEntry(actor=SYSTEM_ACTOR, action="link.added", ticket_id=ticket_id,
+                                         issue_id=view.id, issue_key=view.key))
             self._sync_field(ticket_id, links)
         link = next(lk for lk in links if lk.jira_issue_id == view.id)
         warnings = []
@@ -73,6 +79,8 @@ class LinkAdmin:
                 f"{issue_id_or_key} is not linked to ticket #{ticket_id}.",
                 problems=[Problem("issue", "not_linked", f"{issue_id_or_key} is not linked to this ticket.")],
             )
+        self.audit.record(AuditEntry(actor=SYSTEM_ACTOR, action="link.removed", ticket_id=ticket_id,
+                                     issue_id=found.jira_issue_id, issue_key=found.jira_key))
         self._sync_field(ticket_id, [lk for lk in links if lk.jira_issue_id != found.jira_issue_id])
         return found
 

@@ -20,6 +20,7 @@ from escalink.domain.draft import PhiAction, Problem
 from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
+from escalink.ports.audit import SYSTEM_ACTOR, AuditEntry, AuditLog, NullAuditLog, label_counts, short_code
 from escalink.ports.helpdesk import Helpdesk
 from escalink.ports.store import LinkRecord, Store
 from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, LinkStore, NotifyStore
@@ -35,7 +36,7 @@ from escalink.services.notify_text import (
     ref_of,
     render_comment,
 )
-from escalink.services.phi_guard import PhiGuard, chosen_attachments
+from escalink.services.phi_guard import PhiGuard, chosen_attachments, content_hash
 from escalink.services.roles import Caller, Conflict, NotAllowed, Role, require
 
 __all__ = ["HANDOFF_TAG", "NotifyCommand", "NotifyResult", "NotifyService", "comment_marker", "ref_of"]
@@ -107,6 +108,8 @@ class _Prepared:
     note_lines: list[str]
     targets: list[LinkRecord]
     findings: int
+    labels: dict[str, int] = field(default_factory=dict)
+    texts_hash: str | None = None
 
 
 class NotifyService:
@@ -120,7 +123,9 @@ class NotifyService:
         guard: PhiGuard,
         *,
         max_attachment_bytes: int,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.helpdesk = helpdesk
         self.tracker = tracker
         self.store = store
@@ -162,6 +167,8 @@ class NotifyService:
         contents = self._download(prep.files)
         result.notification_id = notification_id
         result.deliveries = [self._deliver(d, prep.body, prep.files, contents) for d in deliveries]
+        for d in result.deliveries:
+            self.audit.record(_delivery_entry(cmd.caller.email, None, d, prep.labels, prep.texts_hash))
         result.warnings = agent_warnings(result.deliveries, self.max_attachment_bytes)
         if len(prep.targets) > 1:
             keys = ", ".join(t.jira_key for t in prep.targets)
@@ -195,7 +202,11 @@ class NotifyService:
             files = [FilePlan.from_detail(x) for x in d.details]
             previous = {int(str(x["attachment_id"])): x.get("outcome") for x in d.details}
             contents = self._download([f for f in files if previous.get(f.id) != "attached"])
-            return self._deliver(d, notification.body, files, contents)
+            d = self._deliver(d, notification.body, files, contents)
+            # The retry endpoint carries no agent identity: the entry names Escalink as the actor.
+            sent = [t for t in (notification.body, *(f.file_name for f in files)) if t]
+            self.audit.record(_delivery_entry(SYSTEM_ACTOR, "notify.retried", d, {}, content_hash(sent)))
+            return d
         finally:
             with self._lock:
                 self._retrying.discard(delivery_id)
@@ -226,6 +237,11 @@ class NotifyService:
                 target_issue=h.target_issue_id, phi_action=phi_action, phi_override_reason=phi_override_reason,
             ))
             self.store.close_handoff(h.id, done_by=caller.email, notification_id=result.notification_id)
+            self.audit.record(AuditEntry(
+                actor=caller.email, action="handoff.sent", outcome="ok" if result.state == "sent" else "failed",
+                ticket_id=h.ticket_id, issue_id=h.target_issue_id,
+                issue_key=next((d.jira_key for d in result.deliveries), None), detail_code=f"handoff={h.id}",
+            ))
             result.handoff = next(x for x in self.store.handoffs(status=None, ticket_id=h.ticket_id)
                                   if x.id == h.id)
             return result
@@ -252,6 +268,11 @@ class NotifyService:
             # Tier 2 finds hand-offs through the tag and the note: without them it would sit unseen.
             self.store.close_handoff(h.id, done_by=cmd.caller.email, notification_id=None, status="cancelled")
             raise
+        self.audit.record(AuditEntry(
+            actor=cmd.caller.email, action="handoff.created", ticket_id=cmd.ticket_id, issue_id=target.jira_issue_id,
+            issue_key=target.jira_key, phi_findings=prep.labels, content_hash=prep.texts_hash,
+            detail_code=f"handoff={h.id}",
+        ))
         log.info("notify.handed_off", ticket=cmd.ticket_id, handoff=h.id, issue=target.jira_key)
         return h
 
@@ -294,6 +315,10 @@ class NotifyService:
         findings = self.guard.scan_texts(texts)
         problems = self.guard.override_problems(cmd.phi_action, cmd.phi_override_reason)
         if findings and cmd.phi_action is PhiAction.BLOCK:
+            self.audit.record(AuditEntry(
+                actor=cmd.caller.email, action="notify.refused_phi", outcome="refused", ticket_id=cmd.ticket_id,
+                phi_findings=label_counts(findings), content_hash=content_hash(list(texts.values())), detail_code="phi",
+            ))
             self._record_phi(cmd, PhiAction.BLOCK, findings, texts)
             raise PhiBlocked(findings, self.guard.redacted_preview(texts, findings),
                              [f.as_problem() for f in findings])
@@ -308,7 +333,8 @@ class NotifyService:
             # Judged by Zendesk's size before downloading: a file Jira would refuse is never fetched.
             "too_large" if a.size > self.max_attachment_bytes else None,
         ) for a in chosen]
-        return _Prepared(g.body, files, g.note_lines, targets, len(findings))
+        sent = content_hash([t for t in (g.body, *(f.file_name for f in files)) if t])
+        return _Prepared(g.body, files, g.note_lines, targets, len(findings), label_counts(findings), sent)
 
     def _comments(self, cmd: NotifyCommand) -> list[Comment]:
         try:
@@ -374,3 +400,15 @@ class NotifyService:
             return self.store.set_delivery(d.id, state="failed", error=exc.message[:500], details=details)
         return self.store.set_delivery(d.id, state="sent", jira_comment_id=comment_id, details=details)
 
+
+def _delivery_entry(
+    actor: str, action: str | None, d: DeliveryRecord, labels: dict[str, int], texts_hash: str | None
+) -> AuditEntry:
+    """The audit entry of one delivery; its code carries the reference and whether files went as links."""
+    sent = d.state == "sent"
+    linked = any(x.get("outcome") == "linked" for x in d.details)
+    code = short_code([f"ref={ref_of(d.notification_id)}", "" if sent else "comment_failed",
+                       "files_linked" if linked else ""])
+    return AuditEntry(actor=actor, action=action or ("notify.sent" if sent else "notify.failed"),
+                      outcome="ok" if sent else "failed", ticket_id=d.ticket_id, issue_id=d.jira_issue_id,
+                      issue_key=d.jira_key, phi_findings=labels, content_hash=texts_hash, detail_code=code)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from escalink import __version__
 from escalink.bootstrap import Container
 from escalink.web import problems
+from escalink.web.api.audit import router as audit_router
 from escalink.web.api.routes import router as api_router
 from escalink.web.api.tickets import router as tickets_router
 from escalink.web.webhooks.routes import router as webhooks_router
@@ -25,6 +26,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(api_router)
     app.include_router(tickets_router)
     app.include_router(webhooks_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

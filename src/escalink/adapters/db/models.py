@@ -136,3 +136,21 @@ class Handoff(Base):
     done_by: Mapped[str | None] = mapped_column(String(320))
     notification_id: Mapped[str | None] = mapped_column(ForeignKey("notifications.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditRecord(Base):
+    """One audit entry: ids, counts, a hash and codes, never a text. Append-only (triggers refuse changes)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    issue_id: Mapped[str | None] = mapped_column(String(32))
+    issue_key: Mapped[str | None] = mapped_column(String(64))
+    phi_findings: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    detail_code: Mapped[str | None] = mapped_column(String(64))

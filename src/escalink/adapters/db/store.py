@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from escalink.adapters.db.audit_store import AuditTables
 from escalink.adapters.db.models import Escalation, Link, PhiDecision
 from escalink.adapters.db.sync_store import SyncTables
 from escalink.ports.store import EscalationRecord, LinkRecord, PhiDecisionRecord
@@ -65,7 +66,7 @@ def _escalation(row: Escalation) -> EscalationRecord:
     )
 
 
-class SqlStore(SyncTables):
+class SqlStore(SyncTables, AuditTables):
     """Store port over SQLAlchemy; one short transaction per call."""
 
     def __init__(self, engine: Engine):
