@@ -37,13 +37,14 @@ class ServerThread:
         host: str = "127.0.0.1",
         timeout: float = 10.0,
         http: type[asyncio.Protocol] | str = "auto",
+        lifespan: str = "off",
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host = host
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, http=http)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False, http=http)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"sandbox-{self.port}", daemon=True)
         self._error: BaseException | None = None

@@ -62,17 +62,25 @@ def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **
 
 
 def start_stack(
-    *, port: int = 0, flavor: str = "cloud", database_url: str, faults: FaultPlan | None = None, **settings: object
+    *,
+    port: int = 0,
+    flavor: str = "cloud",
+    database_url: str,
+    faults: FaultPlan | None = None,
+    background_sync: bool = False,
+    **settings: object,
 ) -> Stack:
     """Emulated Zendesk on port+1 and Jira on port+2 (ephemeral ports when port is 0), Escalink on port.
 
     `faults` makes the emulators fail calls as planned (also changeable later via `emulators.faults`).
+    `background_sync` runs the inbound webhook processor as `escalink serve` does; tests and the demo
+    leave it off and call `container.inbound.process_pending()` themselves, at moments they choose.
     """
     emulators = start_emulators(port + 1 if port else 0, port + 2 if port else 0, faults=faults)
     try:
         cfg = sandbox_settings(emulators, flavor=flavor, database_url=database_url, **settings)
         container = build_container(cfg)
-        server = ServerThread(create_app(container), port)
+        server = ServerThread(create_app(container), port, lifespan="on" if background_sync else "off")
     except BaseException:
         emulators.stop()
         raise
@@ -88,7 +96,7 @@ def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
             stale.unlink(missing_ok=True)
         database_url = f"sqlite:///{db}"
     url = database_url
-    stack = start_stack(port=port, flavor=flavor, database_url=url)
+    stack = start_stack(port=port, flavor=flavor, database_url=url, background_sync=True)
     e = stack.emulators
     print(f"Escalink          {stack.url}   (API docs: {stack.url}/docs)")
     print(f"Emulated Zendesk  {e.zendesk_url}   user {e.zendesk_email} / token {e.zendesk_api_token}")
