@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from operator import itemgetter
 
 from escalink.phi.config import PhiConfig, load_config
 from escalink.phi.lexicons import Lexicons, load_lexicons
@@ -11,6 +12,7 @@ from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, registered
 from escalink.phi.text import looks_like_filename, tokens
 
+_TEXT = itemgetter(0)  # a token's text, read in C code
 FILENAME_FIELDS = frozenset({"filename", "file_name", "attachment", "attachment_name"})
 
 
@@ -37,11 +39,17 @@ class Detector:
         if not text:
             return []
         toks = tokens(text)
-        masked = self.masker.mask(text, toks, [t.text.lower() for t in toks])
+        lowered = list(map(str.lower, map(_TEXT, toks)))
+        masked = self.masker.mask(text, toks, lowered)
         is_filename = field.lower() in FILENAME_FIELDS or looks_like_filename(text)
         # words that masking blanked are gone for the recognizers
-        kept = [t for t in toks if masked[t.start] != FILL and masked[t.end - 1] != FILL] if FILL in masked else toks
-        ctx = ScanContext(text=text, masked=masked, field=field, is_filename=is_filename, tokens=kept)
+        if FILL in masked:
+            keep = [i for i, t in enumerate(toks) if masked[t.start] != FILL and masked[t.end - 1] != FILL]
+            if len(keep) < len(toks):
+                toks = [toks[i] for i in keep]
+                lowered = [lowered[i] for i in keep]
+        ctx = ScanContext(text=text, masked=masked, field=field, is_filename=is_filename, tokens=toks,
+                          known_lowered=lowered)
         for rec in self.recognizers:
             threshold = self._thresholds[rec.name]
             ctx.found.extend(f for f in rec.analyze(ctx) if f.score >= threshold and f.end > f.start)

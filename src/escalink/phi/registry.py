@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from dataclasses import field as dc_field
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from escalink.phi.lexicons import Lexicons
 from escalink.phi.model import Finding
 from escalink.phi.text import Token, case_folded, char_positions, digit_runs, digits_shaped
+
+_TEXT = itemgetter(0)  # a token's text, read in C code
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class ScanContext:
     is_filename: bool
     tokens: list[Token]
     found: list[Finding] = dc_field(default_factory=list)
+    # `[t.text.lower() for t in tokens]` when the caller has it already
+    known_lowered: InitVar[list[str] | None] = None
     # `tokens[i].text.lower()`, and the same before any hyphen
     lowered: list[str] = dc_field(init=False)
     heads: list[str] = dc_field(init=False)
@@ -68,9 +73,11 @@ class ScanContext:
     # `masked.lower()`, or None when a substring test of it could miss a case-insensitive match
     folded: str | None = dc_field(init=False)
 
-    def __post_init__(self) -> None:
-        self.lowered = [t.text.lower() for t in self.tokens]
-        self.heads = [w.split("-", 1)[0] if "-" in w else w for w in self.lowered]
+    def __post_init__(self, known_lowered: list[str] | None) -> None:
+        lowered = self.lowered = (known_lowered if known_lowered is not None
+                                  else list(map(str.lower, map(_TEXT, self.tokens))))
+        self.heads = ([w.split("-", 1)[0] if "-" in w else w for w in lowered] if "-" in "".join(lowered)
+                      else lowered)
         self.digit_runs = digit_runs(self.masked)
         self.digits = self.digit_runs[0]
         self.folded = case_folded(self.masked)
@@ -94,11 +101,15 @@ class ScanContext:
 
     def at_words(self, keys: Set[str]) -> list[Token]:
         """Tokens whose lower-cased text is one of `keys`, in text order."""
+        if keys.isdisjoint(self.lowered):
+            return []
         toks = self.tokens
         return [toks[i] for i, w in enumerate(self.lowered) if w in keys]
 
     def at_heads(self, keys: Set[str]) -> list[Token]:
         """Tokens whose lower-cased text before any hyphen is one of `keys`, in text order."""
+        if keys.isdisjoint(self.heads):
+            return []
         toks = self.tokens
         return [toks[i] for i, w in enumerate(self.heads) if w in keys]
 

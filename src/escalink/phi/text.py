@@ -17,6 +17,7 @@ WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d
 _WORD_SPLIT = re.compile("(" + WORD_RE.pattern + ")")
 _POSSESSIVE = ("'s", "’s", "'S", "’S")
 _DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_SPLIT = re.compile(r"(\d+)")
 _ASCII_DIGITS = frozenset("0123456789")
 # Characters that re.IGNORECASE matches to an ASCII letter although their lower case is no ASCII
 # letter (Kelvin sign ~ k, long s ~ s, dotted and dotless I ~ i): with one of them in the text a
@@ -82,6 +83,18 @@ def digit_starts(text: str) -> list[int]:
 
 def digit_runs(text: str) -> tuple[list[int], list[int], list[str]]:
     """`digit_starts`, with the number of digits (`\\d`) from each on and the character after them."""
+    parts = _DIGIT_SPLIT.split(text)  # other, digits, other, digits, ..., other
+    runs = parts[1::2]
+    if "".join(runs).isascii():
+        # as in `tokens`: the offsets come out of C code instead of a loop over match objects
+        ends = list(accumulate(map(len, parts)))
+        # two runs are never adjacent, so only the last run can be followed by nothing
+        return ends[0:-1:2], list(map(len, runs)), [p[:1] for p in parts[2::2]]
+    return _digit_runs_any(text)
+
+
+def _digit_runs_any(text: str) -> tuple[list[int], list[int], list[str]]:
+    """`digit_runs` for a text with digits of other scripts."""
     starts: list[int] = []
     lengths: list[int] = []
     after: list[str] = []

@@ -13,8 +13,9 @@ import pytest
 
 from escalink.phi import Detector, Finding, default_detector
 from escalink.phi import mask as mask_module
+from escalink.phi import registry as registry_module
 from escalink.phi import text as text_module
-from escalink.phi.recognizers import _patterns, address, clinical, dates, email, ids
+from escalink.phi.recognizers import _patterns, address, clinical, dates, email, ids, url
 from escalink.phi.registry import ScanContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,11 +80,13 @@ def unpruned() -> dict[str, list[list[Finding]]]:
     """Findings of a detector that runs every pattern over the whole text (the patch is global,
     so the shipped detector must not scan while it is in place)."""
     with pytest.MonkeyPatch.context() as mp:
-        for module in (text_module, mask_module, _patterns, address, clinical, dates, email, ids):
+        for module in (text_module, mask_module, _patterns, address, clinical, dates, email, ids, url):
             mp.setattr(module, "matches_at", _everywhere)
         mp.setattr(ScanContext, "may_contain", lambda self, *cues: True)
+        # without the lower-cased text, cue and context patterns run case-insensitively on the text
+        mp.setattr(registry_module, "case_folded", lambda text: None)
         ctx = ScanContext(text="x", masked="x", field="description", is_filename=False, tokens=[])
-        assert ctx.may_contain("ssn")
+        assert ctx.may_contain("ssn") and ctx.folded is None
         detector = Detector()
         return {field: [detector.scan(text, field) for text in TEXTS] for field in FIELDS}
 

@@ -23,6 +23,9 @@ class PatternRecognizer(Recognizer):
 
     _compiled: ClassVar[list[tuple[Pattern, re.Pattern[str]]] | None] = None
     _context_rx: ClassVar[re.Pattern[str] | None] = None
+    # the same context words matched case-sensitively, for a window of a text whose lower case
+    # stands in for case-insensitive matching (`ScanContext.folded` is set): several times faster
+    _context_folded: ClassVar[re.Pattern[str] | None] = None
 
     @classmethod
     def _prepare(cls) -> tuple[list[tuple[Pattern, re.Pattern[str]]], re.Pattern[str] | None]:
@@ -30,11 +33,15 @@ class PatternRecognizer(Recognizer):
             cls._compiled = [(p, p.compile()) for p in cls.PATTERNS]
             cls._context_rx = (re.compile(r"\b(?:" + "|".join(cls.CONTEXT) + r")\b", re.IGNORECASE)
                                if cls.CONTEXT else None)
+            cls._context_folded = (re.compile(cls._context_rx.pattern) if cls._context_rx is not None
+                                   and all(c == c.lower() for c in cls.CONTEXT) else None)
         assert cls._compiled is not None
         return cls._compiled, cls._context_rx
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
         compiled, context = self._prepare()
+        if ctx.folded is not None and self._context_folded is not None:
+            context = self._context_folded  # the window is lower-cased and holds no case oddity
         for pattern, rx in compiled:
             if pattern.cues and not ctx.may_contain(*pattern.cues):
                 continue

@@ -85,7 +85,7 @@ class IdRecognizer(Recognizer):
             if iban_ok(m.group()):
                 yield self.finding("ID", m.start(), m.end(), 0.85)
         for m in self._code.finditer(text):
-            if sum(c.isdigit() for c in m.group()) >= 5:
+            if sum(map(str.isdigit, m.group())) >= 5:
                 yield self.finding("ID", m.start(), m.end(), 0.5)
 
     def _cues(self, ctx: ScanContext) -> Iterable[re.Match[str]]:
@@ -115,7 +115,7 @@ class IdRecognizer(Recognizer):
 
     @staticmethod
     def _is_value(value: str) -> bool:
-        digits = sum(c.isdigit() for c in value)
+        digits = sum(map(str.isdigit, value))
         if digits < 3 or (digits < 5 and not any(c.isalpha() for c in value)):
             return False
         # lower-case hex (request ids, hashes) is a software identifier

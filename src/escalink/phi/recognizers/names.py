@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from escalink.phi.model import Finding
@@ -24,6 +25,12 @@ STRONG, WEAK, UNKNOWN, BLOCK, INITIAL, PARTICLE = range(6)
 PLACE_OR_MONTH = 6  # a word whose kind depends on what follows it (see `NameRecognizer._kind`)
 # word kinds kept per recognizer: enough for the vocabulary of many texts, small in memory
 _MEMO_SIZE = 20000
+_TEXT = itemgetter(0)  # a token's text, read in C code
+
+
+def _inner_capital(word: str) -> bool:
+    """Long enough and with a capital after the first letter, but not all capitals (RosaDelgado)."""
+    return len(word) > 3 and not word[1:].islower() and not word.isupper()
 
 COUNTRIES = frozenset(fold(c) for c in words(
     "Afghanistan Albania Algeria Argentina Armenia Australia Austria Bangladesh Belgium Bolivia Brazil Bulgaria "
@@ -114,6 +121,7 @@ class NameRecognizer(Recognizer):
         # names that are no English word: the only lower-case words worth a look ("patricia desrosiers")
         self._lower_names = (lex.first_names | lex.surnames) - lex.words
         self._kinds: dict[tuple[str, bool, bool, bool], int] = {}
+        self._picks: dict[str, bool] = {}  # word -> whether `_candidates` looks at it
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
         toks, lowered = self._split_camel(ctx)
@@ -149,10 +157,11 @@ class NameRecognizer(Recognizer):
     def _split_camel(self, ctx: ScanContext) -> tuple[list[Token], list[str]]:
         """The tokens with camel-cased ones (RosaDelgado) split, and their lower-cased texts."""
         toks = ctx.tokens
-        inner_caps = [i for i, t in enumerate(toks)
-                      if len(t.text) > 3 and not t.text[1:].islower() and not t.text.isupper()]
+        # most texts have no word with an inner capital: look at each distinct word once
+        if not any(map(_inner_capital, set(map(_TEXT, toks)))):
+            return toks, ctx.lowered
         split: dict[int, list[Token]] = {}
-        for i in inner_caps:
+        for i in [i for i, t in enumerate(toks) if _inner_capital(t.text)]:
             parts = None if self._known(toks[i].text) else camel_parts(toks[i])
             if parts:
                 split[i] = parts
@@ -168,11 +177,24 @@ class NameRecognizer(Recognizer):
         if ctx.is_filename:
             return list(range(len(toks)))
         particles, lower_names = self.PARTICLES, self._lower_names
-        picked = [i for i, t in enumerate(toks)
-                  if t.text[0].isupper() or len(t.text) == 1 or t.text in particles
-                  or (t.text if t.text.isascii() else fold(t.text)) in lower_names]
+        texts = list(map(_TEXT, toks))
+        # The test hangs on the word alone and the same words recur in every text: it is made
+        # once per new word and kept, and each token is then a dictionary lookup.
+        picks = self._picks
+        new = set(texts).difference(picks)
+        if new:
+            if len(picks) + len(new) > _MEMO_SIZE:
+                picks = {}  # a new dict, not `clear()`: a scan in another thread may be reading the old one
+                new = set(texts)
+            for w in new:
+                picks[w] = (w[0].isupper() or len(w) == 1 or w in particles
+                            or (w if w.isascii() else fold(w)) in lower_names)
+            self._picks = picks
+        picked = [i for i, w in enumerate(texts) if picks[w]]
         # after a strong cue ("mbr venkatesh") any word is looked at
         strong = self.STRONG_CUES
+        if strong.isdisjoint(lowered):
+            return picked
         cued = [i + 1 for i, w in enumerate(lowered[:-1])
                 if w in strong and toks[i + 1].start - toks[i].end <= 3]
         return sorted(set(picked).union(cued)) if cued else picked

@@ -45,14 +45,17 @@ class PhoneRecognizer(PatternRecognizer):
     AFTER = re.compile(r"^\W{0,3}(?:office|fax|mobile|cell|home|work|desk|phone)\b", re.IGNORECASE)
     _context_letters = re.compile(
         r"(?<![A-Za-z])(?:" + "|".join(re.escape(c) for c in CONTEXT) + r")(?![A-Za-z])", re.IGNORECASE)
+    # the same on a lower-cased window of a text without case oddities (`ScanContext.folded` set)
+    _letters_folded = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(c) for c in CONTEXT) + r")(?![a-z])")
 
     def adjust(self, ctx: ScanContext, match: re.Match[str], start: int, end: int, score: float) -> float:
-        digits = sum(c.isdigit() for c in match.group())
+        digits = sum(map(str.isdigit, match.group()))
         if digits < 7 or digits > 15:
             return 0.0
         # `\b` does not separate words joined by `_` (fax_from_5595550871.pdf), so look again
         # for a cue with letters-only boundaries.
-        if score < 0.6 and self._context_letters.search(ctx.window(start, end, 40)):
+        letters = self._context_letters if ctx.folded is None else self._letters_folded
+        if score < 0.6 and letters.search(ctx.window(start, end, 40)):
             score += self.CONTEXT_BOOST
         if self.AFTER.search(ctx.masked[end:end + 12]):
             score += self.CONTEXT_BOOST

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Iterator
 from typing import ClassVar
 
 from escalink.phi.recognizers._patterns import PatternRecognizer
 from escalink.phi.registry import Pattern, ScanContext, register
-from escalink.phi.text import fold
+from escalink.phi.text import fold, matches_at
 
 # Sites whose paths are people's pages: a link there identifies its owner.
 PERSONAL_HOSTS: tuple[str, ...] = (
@@ -16,6 +18,9 @@ PERSONAL_HOSTS: tuple[str, ...] = (
     "medium.com", "substack.com", "github.com", "venmo.com", "cash.app", "paypal.me", "legacy.com",
     "strava.com", "myfitnesspal.com", "gofundme.com", "caringbridge.org", "tumblr.com", "flickr.com",
 )
+# what a host name is made of, and what may stand before its first dot in a match ("https://www.")
+_HOST_CHARS = frozenset(string.ascii_letters + string.digits + "-")
+_LEAD_CHARS = _HOST_CHARS | frozenset(":/.")
 PERSONAL_PATH = re.compile(r"/(?:@|~|u/|user/|users/|profile|people/|in/|obituar)", re.IGNORECASE)
 
 
@@ -31,6 +36,24 @@ class UrlRecognizer(PatternRecognizer):
         Pattern("url", r"(?<![\w@.])(?:https?://)?(?:www\.)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[^\s\"'<>()]*)?"
                 r"(?<![.,;:!?)])", 0.4),
     )
+
+    def candidates(self, ctx: ScanContext, pattern: Pattern, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        # Every match has a dot with only `_LEAD_CHARS` between its start and that dot, and
+        # starts at a host character that follows no word character, "@" or dot: trying the
+        # pattern only there spares an attempt at every character of a long text.
+        text = ctx.masked
+        starts: list[int] = []
+        floor = 0  # characters before it were looked at from an earlier dot
+        dot = text.find(".")
+        while dot >= 0:
+            pos = dot
+            while pos > floor and text[pos - 1] in _LEAD_CHARS:
+                pos -= 1
+            starts.extend(p for p in range(pos, dot)
+                          if text[p] in _HOST_CHARS and (p == pos or text[p - 1] in ":/-"))
+            floor = dot + 1
+            dot = text.find(".", floor)
+        return matches_at(rx, text, starts)
 
     def adjust(self, ctx: ScanContext, match: re.Match[str], start: int, end: int, score: float) -> float:
         url = match.group()
