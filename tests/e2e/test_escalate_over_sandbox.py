@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from escalink.sandbox.faults import FaultRule
 from escalink.sandbox.stack import Stack
 from tests.e2e.conftest import counted_calls, draft_json
 
@@ -199,3 +200,23 @@ def test_the_issue_link_opens_a_page_on_the_sandbox_jira(stack: Stack, api: http
     body = api.post("/api/escalations", json=draft_json(stack, 104)).json()
     page = httpx.get(body["jira_url"])
     assert page.status_code == 200 and body["jira_key"] in page.text
+
+
+def test_an_incomplete_escalation_is_resumed_not_escalated_twice(stack: Stack, api: httpx.Client) -> None:
+    faults = stack.emulators.faults
+    faults.set([FaultRule(vendor="jira", path="*/remotelink", kind="500")])
+    first = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS)).json()
+    assert first["state"] == "incomplete"
+    failed = [s for s in first["steps"] if not s["ok"]]
+    assert [s["step"] for s in failed] == ["remote_link"] and "resume" in failed[0]["detail"]
+    faults.clear()
+    again = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS))
+    assert again.status_code == 409 and first["escalation_id"] in again.json()["detail"]
+    mark = stack.emulators.recorder.mark()
+    resumed = api.post(f"/api/escalations/{first['escalation_id']}/resume")
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["state"] == "done" and resumed.json()["jira_key"] == first["jira_key"]
+    calls = [(c.method, c.path.rsplit("/", 1)[-1]) for c in stack.emulators.recorder.since(mark)]
+    assert calls == [("POST", "remotelink")]  # only the failed step ran again
+    assert len(stack.emulators.jira_state.issues) == 1
+    assert api.post(f"/api/escalations/{first['escalation_id']}/resume").status_code == 409

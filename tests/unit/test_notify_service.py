@@ -9,12 +9,12 @@ import pytest
 
 from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
 from escalink.domain.draft import PhiAction
-from escalink.domain.errors import DraftRejected, NotFound, VendorRejected, VendorUnavailable
+from escalink.domain.errors import Conflict, DraftRejected, NotFound, VendorRejected, VendorUnavailable
 from escalink.domain.phi import PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
 from escalink.services.notify import NotifyCommand, NotifyService, comment_marker, ref_of
 from escalink.services.phi_guard import PhiGuard
-from escalink.services.roles import Caller, Conflict, Identity, NotAllowed, Role
+from escalink.services.roles import Caller, Identity, NotAllowed, Role
 
 TICKET = 42
 FAKE_PHI = {"Quarry": "NAME", "1971-03-09": "DATE"}

@@ -36,6 +36,13 @@ class NotFound(EscalinkError):
     title = "Not found"
 
 
+class Conflict(EscalinkError):
+    """The request conflicts with the current state (e.g. something already sent or in progress)."""
+
+    status = 409
+    title = "Conflicts with the current state"
+
+
 class VendorAuthFailed(EscalinkError):
     """Credentials were refused: an admin must fix Escalink's settings."""
 

@@ -114,7 +114,7 @@ def run_demo(*, flavor: str = "cloud", database_url: str | None = None) -> tuple
 
 
 TABLE = (("ticket", "ticket"), ("area", "area"), ("jira_key", "Jira key"), ("issue_type", "issue type"),
-         ("request_type", "request type"), ("priority", "priority"), ("zendesk_status", "status after"),
+         ("request_type", "request type"), ("priority", "priority"), ("zendesk_status", "after escalation"),
          ("vendor_calls", "calls"), ("attachments", "files"), ("phi", "PHI guard"), ("reply", "Jira reply"))
 
 

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -37,7 +37,7 @@ class ServerThread:
         host: str = "127.0.0.1",
         timeout: float = 10.0,
         http: type[asyncio.Protocol] | str = "auto",
-        lifespan: str = "off",
+        lifespan: Literal["auto", "on", "off"] = "off",
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

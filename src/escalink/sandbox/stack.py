@@ -15,6 +15,9 @@ from escalink.sandbox.faults import FaultPlan
 from escalink.sandbox.runner import Emulators, ServerThread, start_emulators
 from escalink.web.app import create_app
 
+# Seeded agents who are not plain agents, so Tier 2 steps can be tried in the sandbox.
+SANDBOX_ROLES = {"lena.kowalczyk@example.com": "tier2", "marcus.oyelaran@example.com": "admin"}
+
 # Discovery calls are cached across escalations and not counted in an escalation's budget.
 DISCOVERY_PATHS = ("/issue/createmeta", "/user/search", "/myself", "/serverInfo", "/project/")
 
@@ -56,6 +59,7 @@ def sandbox_settings(emulators: Emulators, *, flavor: str, database_url: str, **
         jira_pat=SecretStr(emulators.jira_dc_pat),
         jira_webhook_secret=SecretStr(emulators.webhook_secrets["jira"]),
         zendesk_webhook_secret=SecretStr(emulators.webhook_secrets["zendesk"]),
+        roles={**SANDBOX_ROLES, **extra.pop("roles", {})},  # type: ignore[dict-item]
         _env_file=None,  # the sandbox never reads a real .env: it must not talk to real vendors
         **extra,  # type: ignore[arg-type]
     )
@@ -105,6 +109,8 @@ def run_forever(*, port: int, flavor: str, database_url: str | None) -> None:
     print(f"Emulated Jira     {e.jira_url}   ({flavor}) {jira_auth}")
     print(f"Webhook secrets   jira={e.webhook_secrets['jira']}  zendesk={e.webhook_secrets['zendesk']}")
     print(f"Database          {url}")
+    print("Roles             " + ", ".join(f"{who} = {role}" for who, role in SANDBOX_ROLES.items())
+          + "; everyone else is a Tier 1 agent")
     print("Seeded tickets (ticket, area, the agent and member UUID its sample draft uses):")
     for draft in e.seed.drafts():
         phi = "  [sample draft carries PHI]" if e.seed.phi_values(draft.ticket_id) else ""

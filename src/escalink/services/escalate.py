@@ -16,7 +16,7 @@ from typing import NoReturn
 import structlog
 
 from escalink.domain.draft import Decision, EscalationDraft, PhiAction, Problem
-from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
+from escalink.domain.errors import Conflict, DraftRejected, EscalinkError, NotFound
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, CreatedIssue, IssueSpec, TicketUpdate
 from escalink.policy.engine import evaluate, to_issue_spec
@@ -30,6 +30,7 @@ from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments, c
 log = structlog.get_logger(__name__)
 
 
+RESUME_HINT = "The issue exists: resume this escalation later; escalating again would create a second issue."
 SEVERAL_ISSUES = (
     "This ticket was already linked to {keys}. Best practice is one Jira issue per Zendesk ticket: "
     "comments sent with Notify go to ALL linked issues."
@@ -147,6 +148,15 @@ class EscalationService:
         guarded = self.guard.apply(draft.phi_action, spec, names, order, findings, draft.ticket_id)
         original, spec = spec, guarded.spec
 
+        unfinished = [r for r in self.store.escalations_for_ticket(draft.ticket_id) if r.state == "incomplete"]
+        if unfinished:
+            first = unfinished[0]
+            raise Conflict(
+                f"Escalation {first.id} of this ticket ({first.jira_key}) is incomplete: resume it with "
+                f"POST /api/escalations/{first.id}/resume instead of escalating again, which would create a "
+                "second Jira issue.",
+                problems=[Problem("ticket_id", "incomplete_escalation", f"{first.jira_key} is incomplete.")],
+            )
         already = self.store.links_for_ticket(draft.ticket_id)
         escalation_id = self.store.start_escalation(
             ticket_id=draft.ticket_id,
@@ -304,8 +314,9 @@ class EscalationService:
         except EscalinkError as exc:
             # The issue already exists: report the failed step instead of failing the escalation,
             # so the agent sees the key and what is left to do.
-            log.warning("escalation.step_failed", step=name, error=type(exc).__name__)
-            result.steps.append(StepOutcome(name, False, exc.message))
+            log.warning("escalation.step_failed", escalation=result.escalation_id, ticket=result.ticket_id,
+                        step=name, error=type(exc).__name__)
+            result.steps.append(StepOutcome(name, False, f"{exc.message} {RESUME_HINT}"))
             return False
         result.steps.append(StepOutcome(name, True))
         return True

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import structlog
 
 from escalink.domain.draft import PhiAction, Problem
-from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
+from escalink.domain.errors import Conflict, DraftRejected, EscalinkError, NotFound
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
 from escalink.ports.audit import SYSTEM_ACTOR, AuditEntry, AuditLog, NullAuditLog, label_counts, short_code
@@ -37,7 +37,7 @@ from escalink.services.notify_text import (
     render_comment,
 )
 from escalink.services.phi_guard import PhiGuard, chosen_attachments, content_hash
-from escalink.services.roles import Caller, Conflict, NotAllowed, Role, require
+from escalink.services.roles import Caller, NotAllowed, Role, require
 
 __all__ = ["HANDOFF_TAG", "NotifyCommand", "NotifyResult", "NotifyService", "comment_marker", "ref_of"]
 

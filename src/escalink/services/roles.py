@@ -36,13 +36,6 @@ class NotAllowed(EscalinkError):
     title = "Your role does not allow this"
 
 
-class Conflict(EscalinkError):
-    """The request conflicts with the current state (e.g. something already sent)."""
-
-    status = 409
-    title = "Conflicts with the current state"
-
-
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who is calling, as far as Zendesk knows them."""

@@ -120,6 +120,12 @@ class SqlStore(SyncTables, AuditTables):
             row.state = state
             row.error_code = error_code
 
+    def escalations_for_ticket(self, ticket_id: int) -> list[EscalationRecord]:
+        with self._session() as s:
+            query = select(Escalation).where(Escalation.ticket_id == ticket_id).order_by(Escalation.created_at)
+            rows = s.scalars(query)
+            return [_escalation(r) for r in rows]
+
     def get_escalation(self, escalation_id: str) -> EscalationRecord | None:
         with self._session() as s:
             row = s.get(Escalation, escalation_id)

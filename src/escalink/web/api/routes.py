@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Path
 from escalink.bootstrap import Container
 from escalink.domain.draft import EscalationDraft, Problem
 from escalink.domain.errors import NotFound
+from escalink.services.escalate import EscalationResult
 from escalink.services.phi_guard import replace_spans
+from escalink.services.resume import resume_escalation
 from escalink.web.api.notify_schemas import delivery_out
 from escalink.web.api.schemas import (
     AttachmentOutcome,
@@ -29,7 +31,7 @@ from escalink.web.problems import PROBLEM_JSON, FieldError, PhiFindingOut, Probl
 router = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
 RECEIPTS_PER_LINK = 20
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}} for code in (401, 404, 422, 502, 503)
+    code: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}} for code in (401, 404, 409, 422, 502, 503)
 }
 
 
@@ -69,7 +71,16 @@ def phi_scan(body: PhiScanIn, c: Container = Depends(container)) -> PhiScanOut:
 @router.post("/escalations", response_model=EscalationOut, status_code=201, responses=PROBLEMS,
              summary="Escalate a ticket: create the Jira issue, link it, put the ticket on hold")
 def escalate(draft: EscalationDraft, c: Container = Depends(container)) -> EscalationOut:
-    r = c.escalations.escalate(draft)
+    return _escalation_out(c.escalations.escalate(draft))
+
+
+@router.post("/escalations/{escalation_id}/resume", response_model=EscalationOut, responses=PROBLEMS,
+             summary="Finish an incomplete escalation: re-run only its failed steps (no second issue)")
+def resume(escalation_id: UUID, c: Container = Depends(container)) -> EscalationOut:
+    return _escalation_out(resume_escalation(c.escalations, str(escalation_id)))
+
+
+def _escalation_out(r: EscalationResult) -> EscalationOut:
     return EscalationOut(
         escalation_id=r.escalation_id,
         ticket_id=r.ticket_id,
