@@ -39,7 +39,8 @@ def scan(
     as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Print the PHI found in a text, or write one prediction a line for a corpus."""
+    """Print the PHI found in a text (exit status 1 when there is some), or write one prediction a line
+    for a corpus."""
     detector = _detector(config)
     if jsonl is not None:
         lines = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in _predict(detector, read_jsonl(jsonl)))
@@ -59,13 +60,18 @@ def scan(
         typer.echo(json.dumps({"findings": [{"label": f.label, "start": f.start, "end": f.end, "score": f.score,
                                              "recognizer": f.recognizer} for f in findings],
                                "redacted": redacted}, ensure_ascii=False, indent=2))
-        return
+        raise typer.Exit(1 if findings else 0)
     table = Table("label", "start", "end", "score", "recognizer")
     for f in findings:
         table.add_row(f.label, str(f.start), str(f.end), f"{f.score:.2f}", f.recognizer)
     console = Console()
-    console.print(table)
-    console.print(redacted, markup=False, highlight=False)
+    if findings:
+        console.print(table)
+        console.print(redacted, markup=False, highlight=False)
+    else:
+        console.print("No PHI found.")
+    # Like grep: scripts can test for PHI with the exit status.
+    raise typer.Exit(1 if findings else 0)
 
 
 @phi_app.command("eval")

@@ -36,6 +36,8 @@ def test_escalation_lifecycle_and_link(store: SqlStore) -> None:
     store.finish_escalation(eid, state="done")
     rec = store.get_escalation(eid)
     assert rec is not None and rec.state == "done" and rec.jira_key == "ESCA-42"
+    # aware UTC on every engine (SQLite itself keeps no time zone)
+    assert rec.created_at.utcoffset() is not None and rec.created_at.utcoffset().total_seconds() == 0
     links = store.links_for_ticket(7)
     assert [(lk.jira_issue_id, lk.jira_key, lk.escalation_id) for lk in links] == [("10042", "ESCA-42", eid)]
     assert store.links_for_ticket(8) == []

@@ -37,11 +37,13 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
 def test_scan_text_table_and_json(tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(phi_app, ["scan", "-"], input="Call Dr. Achterberg at 602-555-0148")
-    assert out.exit_code == 0, out.output
     assert "PHONE" in out.output and "NAME" in out.output
     # values are never printed: only labels, positions and the redacted text
     assert "Achterberg" not in out.output and "602-555-0148" not in out.output
     assert "Call Dr. [NAME] at [PHONE]" in out.output
+    assert out.exit_code == 1  # PHI found, like grep's "match"
+    clean = runner.invoke(phi_app, ["scan", "-"], input="The sync failed on 3/14 at 2:05pm with HTTP 500")
+    assert clean.exit_code == 0 and "No PHI found." in clean.output
     f = tmp_path / "t.txt"
     f.write_text("mail r.achterberg@example.com", encoding="utf-8")
     out = runner.invoke(phi_app, ["scan", str(f), "--json"])

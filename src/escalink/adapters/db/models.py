@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored and returned as aware UTC datetimes on every engine.
+
+    SQLite keeps no time zone and hands back naive values; without this the API would mix
+    naive and aware timestamps depending on the database.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -30,8 +52,8 @@ class Escalation(Base):
     jira_issue_id: Mapped[str | None] = mapped_column(String(32))
     jira_key: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Link(Base):
@@ -45,7 +67,7 @@ class Link(Base):
     jira_issue_id: Mapped[str] = mapped_column(String(32), index=True)
     jira_key: Mapped[str] = mapped_column(String(64))
     escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalations.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PhiDecision(Base):
@@ -62,7 +84,7 @@ class PhiDecision(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InboundEvent(Base):
@@ -84,8 +106,8 @@ class InboundEvent(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, processed, ignored, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Notification(Base):
@@ -99,7 +121,7 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     attachment_ids: Mapped[list[int]] = mapped_column(JSON)
     target_issue_id: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Delivery(Base):
@@ -118,7 +140,7 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     jira_comment_id: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)  # per attachment outcome
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Handoff(Base):
@@ -135,7 +157,7 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, done, cancelled
     done_by: Mapped[str | None] = mapped_column(String(320))
     notification_id: Mapped[str | None] = mapped_column(ForeignKey("notifications.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditRecord(Base):
@@ -144,7 +166,7 @@ class AuditRecord(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
