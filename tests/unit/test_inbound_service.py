@@ -116,6 +116,20 @@ def test_zendesk_down_keeps_the_event_pending_with_attempts_counted(world: World
     assert world.store.inbound_counts() == {"processed": 1}
 
 
+def test_retry_state_survives_a_restart(world: World) -> None:
+    world.jira_comment("Answer during an outage")
+    world.zendesk.down = True
+    start = datetime.now(UTC) + timedelta(seconds=6)
+    assert world.sync.process_pending(now=start).retrying == 1
+    # A new process over the same database: same count, same back-off, nothing sent early.
+    restarted = InboundSync(world.store, world.zendesk, world.sync.tracker, load_policy().sync, coalesce_seconds=5)
+    [pending] = world.store.pending_inbound(received_before=start)
+    assert restarted.attempts(pending.id) == 1 and pending.next_try_at is not None
+    assert restarted.process_pending(now=start) == ProcessReport()
+    world.zendesk.down = False
+    assert restarted.process_pending(now=start + timedelta(seconds=2)).processed == 1
+
+
 def test_an_event_that_keeps_failing_ends_failed_after_max_attempts(world: World) -> None:
     world.sync.sync = SyncPolicy(max_attempts=3)
     world.jira_comment("Answer")

@@ -22,6 +22,7 @@ class InboundRecord:
     status: str
     attempts: int
     received_at: datetime
+    next_try_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,17 @@ class InboundStore(Protocol):
         """Store a delivery; False when this (source, delivery_id) was already stored (a replay)."""
         ...
 
-    def pending_inbound(self, *, received_before: datetime, limit: int = 500) -> list[InboundRecord]:
-        """Pending deliveries received before the given time, oldest first."""
+    def pending_inbound(
+        self, *, received_before: datetime, due_at: datetime | None = None, limit: int = 500
+    ) -> list[InboundRecord]:
+        """Pending deliveries received before the given time, oldest first; with `due_at`, only those
+        not waiting for a later retry."""
+        ...
+
+    def get_inbound(self, inbound_id: int) -> InboundRecord | None: ...
+
+    def retry_inbound(self, inbound_id: int, *, attempts: int, next_try_at: datetime, error: str) -> None:
+        """Keep a delivery pending after a failed try, with its count and when to try again (durable)."""
         ...
 
     def finish_inbound(self, ids: Sequence[int], *, status: str, error: str | None = None) -> None:

@@ -127,9 +127,6 @@ class InboundSync:
         self.clock = clock
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        # Retry bookkeeping lives in memory: the store keeps the final count when an event ends.
-        self._tries: dict[int, int] = {}
-        self._next_try: dict[int, datetime] = {}
         # (inbound id, ticket) pairs already written, so a retry does not note a ticket twice;
         # links an event changed (merge, deletion), so a retry still knows what they were.
         self._delivered: set[tuple[int, int]] = set()
@@ -182,15 +179,17 @@ class InboundSync:
     # --- processing ---------------------------------------------------------------------------
 
     def attempts(self, inbound_id: int) -> int:
-        """Failed tries so far of an event still pending."""
-        return self._tries.get(inbound_id, 0)
+        """Failed tries so far of an event still pending (kept in the store: survives restarts)."""
+        record = self.store.get_inbound(inbound_id)
+        return record.attempts if record is not None and record.status == "pending" else 0
 
     def process_pending(self, now: datetime | None = None) -> ProcessReport:
         """Process every due pending event: one Zendesk update per ticket, whatever the burst."""
         with self._lock:
             now = (now or self.clock()).astimezone(UTC)
-            records = self.store.pending_inbound(received_before=now - self.coalesce, limit=self.batch_size)
-            records = [r for r in records if self._next_try.get(r.id, now) <= now]
+            records = self.store.pending_inbound(
+                received_before=now - self.coalesce, due_at=now, limit=self.batch_size
+            )
             report = ProcessReport()
             if not records:
                 return report
@@ -386,13 +385,13 @@ class InboundSync:
             self._finish(record, "ignored", reason, report)
 
     def _retry(self, record: InboundRecord, code: str, now: datetime, report: ProcessReport) -> None:
-        tries = max(record.attempts, self._tries.get(record.id, 0)) + 1
+        tries = record.attempts + 1
         if tries >= self.sync.max_attempts:
             self._finish(record, "failed", code[:60], report)
             return
-        self._tries[record.id] = tries
         wait = min(RETRY_MAX_WAIT, timedelta(seconds=2 ** (tries - 1)))
-        self._next_try[record.id] = now + wait
+        # Durable: a restart keeps the count and the back-off instead of hammering a vendor that is down.
+        self.store.retry_inbound(record.id, attempts=tries, next_try_at=now + wait, error=code[:60])
         report.retrying += 1
         log.warning("inbound.retry_later", inbound=record.id, attempt=tries, error=code[:60],
                     wait_seconds=wait.total_seconds())
@@ -408,7 +407,7 @@ class InboundSync:
             content_hash=hashlib.sha256(record.payload).hexdigest() if record.payload else None,
             detail_code=short_code([code or ""]),
         ))
-        for memo in (self._tries, self._next_try, self._links_before, self._actors):
+        for memo in (self._links_before, self._actors):
             memo.pop(record.id, None)
         self._delivered = {pair for pair in self._delivered if pair[0] != record.id}
         if status == "processed":

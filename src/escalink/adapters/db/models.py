@@ -108,6 +108,7 @@ class InboundEvent(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set while a failed event waits
 
 
 class Notification(Base):

@@ -95,19 +95,38 @@ class SyncTables:
             return False
         return True
 
-    def pending_inbound(self, *, received_before: datetime, limit: int = 500) -> list[InboundRecord]:
+    def pending_inbound(
+        self, *, received_before: datetime, due_at: datetime | None = None, limit: int = 500
+    ) -> list[InboundRecord]:
+        query = select(InboundEvent).where(
+            InboundEvent.status == "pending", InboundEvent.received_at <= received_before
+        )
+        if due_at is not None:
+            # Events waiting for a retry must not take the batch's places from events that are due.
+            query = query.where((InboundEvent.next_try_at.is_(None)) | (InboundEvent.next_try_at <= due_at))
         with self._sessions() as s:
-            rows = s.scalars(
-                select(InboundEvent)
-                .where(InboundEvent.status == "pending", InboundEvent.received_at <= received_before)
-                .order_by(InboundEvent.id)
-                .limit(limit)
-            )
+            rows = s.scalars(query.order_by(InboundEvent.id).limit(limit))
             return [
                 InboundRecord(r.id, r.source, r.delivery_id, r.event_type, r.issue_id, r.ticket_id, r.payload,
-                              r.status, r.attempts, r.received_at)
+                              r.status, r.attempts, r.received_at, r.next_try_at)
                 for r in rows
             ]
+
+    def get_inbound(self, inbound_id: int) -> InboundRecord | None:
+        with self._sessions() as s:
+            r = s.get(InboundEvent, inbound_id)
+            if r is None:
+                return None
+            return InboundRecord(r.id, r.source, r.delivery_id, r.event_type, r.issue_id, r.ticket_id, r.payload,
+                                 r.status, r.attempts, r.received_at, r.next_try_at)
+
+    def retry_inbound(self, inbound_id: int, *, attempts: int, next_try_at: datetime, error: str) -> None:
+        with self._sessions() as s, s.begin():
+            s.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id == inbound_id, InboundEvent.status == "pending")
+                .values(attempts=attempts, next_try_at=next_try_at, error=error[:200])
+            )
 
     def finish_inbound(self, ids: Sequence[int], *, status: str, error: str | None = None) -> None:
         if not ids:
@@ -117,7 +136,7 @@ class SyncTables:
                 update(InboundEvent)
                 .where(InboundEvent.id.in_(list(ids)))
                 .values(status=status, error=error, payload=None, processed_at=datetime.now(UTC),
-                        attempts=InboundEvent.attempts + 1)
+                        next_try_at=None, attempts=InboundEvent.attempts + 1)
             )
 
     def inbound_counts(self) -> dict[str, int]:
