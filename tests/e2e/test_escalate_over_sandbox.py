@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from escalink.domain.errors import VendorUnavailable
 from escalink.sandbox.faults import FaultRule
 from escalink.sandbox.stack import Stack
 from tests.e2e.conftest import counted_calls, draft_json
@@ -220,3 +221,20 @@ def test_an_incomplete_escalation_is_resumed_not_escalated_twice(stack: Stack, a
     assert calls == [("POST", "remotelink")]  # only the failed step ran again
     assert len(stack.emulators.jira_state.issues) == 1
     assert api.post(f"/api/escalations/{first['escalation_id']}/resume").status_code == 409
+
+
+def test_a_create_whose_answer_is_lost_is_found_not_repeated(stack: Stack, api: httpx.Client) -> None:
+    tracker = stack.container.tracker
+    real_create = tracker.create_issue
+
+    def create_then_lose_the_answer(spec: Any) -> Any:
+        real_create(spec)  # Jira created it, but the answer never arrives
+        raise VendorUnavailable("Jira did not answer in time", vendor="jira")
+
+    tracker.create_issue = create_then_lose_the_answer  # type: ignore[method-assign]
+    resp = api.post("/api/escalations", json=draft_json(stack, 104))
+    assert resp.status_code == 201 and resp.json()["state"] == "done", resp.text
+    issues = list(stack.emulators.jira_state.issues.values())
+    assert len(issues) == 1 and issues[0].key == resp.json()["jira_key"]
+    assert any(label.startswith("escalink-") and label != "escalink" for label in issues[0].fields["labels"])
+    assert stack.emulators.recorder.spec_violations() == []

@@ -58,6 +58,10 @@ class FakeTracker:
         self.calls.append(("create", spec))
         return CreatedIssue("10001", "ESCA-1", "https://j.example/browse/ESCA-1")
 
+    def find_by_label(self, label: str) -> CreatedIssue | None:
+        self.calls.append(("find", label))
+        return None
+
     def add_attachment(self, issue_id: str, file_name: str, content: bytes, content_type: str) -> None:
         self.calls.append(("attach", file_name))
 
@@ -173,3 +177,20 @@ def test_no_hold_when_disabled(store: SqlStore) -> None:
     hd, tr = FakeHelpdesk(), FakeTracker()
     result = service(store, hd, tr, hold_after_escalation=False).escalate(bug_draft(attachment_ids=[]))
     assert hd.calls[-1][1].status is None and result.zendesk_status is None
+
+
+def test_a_lost_create_answer_with_no_issue_found_fails_cleanly(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+
+    def lost(spec: IssueSpec) -> CreatedIssue:
+        tr.calls.append(("create", spec))
+        raise VendorUnavailable("Jira did not answer")
+
+    tr.create_issue = lost  # type: ignore[method-assign]
+    with pytest.raises(VendorUnavailable):
+        service(store, hd, tr).escalate(bug_draft(attachment_ids=[]))
+    label = next(c[1] for c in tr.calls if c[0] == "find")
+    assert label.startswith("escalink-") and label in next(c[1] for c in tr.calls if c[0] == "create").labels
+    [record] = store.escalations_for_ticket(42)
+    assert record.state == "failed" and store.links_for_ticket(42) == []
+    assert [c[0] for c in hd.calls] == ["list_comments"]  # the ticket was not touched

@@ -25,6 +25,10 @@ class Tracker(Protocol):
         """Create the issue with every field in one request."""
         ...
 
+    def find_by_label(self, label: str) -> CreatedIssue | None:
+        """The issue carrying `label`, if any (how a create that timed out is checked before trying again)."""
+        ...
+
     def add_attachment(self, issue_id: str, file_name: str, content: bytes, content_type: str) -> None:
         """Upload one file to the issue."""
         ...

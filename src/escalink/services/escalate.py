@@ -9,6 +9,7 @@ their outcome is reported instead of hiding a created issue behind an error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -16,7 +17,7 @@ from typing import NoReturn
 import structlog
 
 from escalink.domain.draft import Decision, EscalationDraft, PhiAction, Problem
-from escalink.domain.errors import Conflict, DraftRejected, EscalinkError, NotFound
+from escalink.domain.errors import Conflict, DraftRejected, EscalinkError, NotFound, VendorUnavailable
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, CreatedIssue, IssueSpec, TicketUpdate
 from escalink.policy.engine import evaluate, to_issue_spec
@@ -28,6 +29,11 @@ from escalink.ports.tracker import Tracker
 from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments, content_hash
 
 log = structlog.get_logger(__name__)
+
+
+def escalation_label(escalation_id: str) -> str:
+    """The Jira label that ties an issue to the escalation that created it."""
+    return f"escalink-{escalation_id.replace('-', '')[:12]}"
 
 
 RESUME_HINT = "The issue exists: resume this escalation later; escalating again would create a second issue."
@@ -169,8 +175,10 @@ class EscalationService:
         if findings:
             outbound = {**self.guard.texts(original, {}, []), **file_texts}
             self._record_phi(draft, draft.phi_action, findings, escalation_id, outbound)
+        # Each issue carries its escalation's label, so a create whose answer was lost can be found.
+        spec = dataclasses.replace(spec, labels=(*spec.labels, escalation_label(escalation_id)))
         try:
-            issue = self.tracker.create_issue(spec)
+            issue = self._create_once(spec, escalation_id)
         except EscalinkError as exc:
             self.store.finish_escalation(escalation_id, state="failed", error_code=type(exc).__name__)
             self.audit.record(AuditEntry(
@@ -214,6 +222,18 @@ class EscalationService:
             detail_code=short_code([result.state, f"phi={draft.phi_action}" if findings else ""]),
         ))
         return result
+
+    def _create_once(self, spec: IssueSpec, escalation_id: str) -> CreatedIssue:
+        """Create the issue; when the answer is lost (timeout, 5xx), look for it before giving up, so a
+        later attempt never makes a second issue for this escalation."""
+        try:
+            return self.tracker.create_issue(spec)
+        except VendorUnavailable:
+            found = self.tracker.find_by_label(escalation_label(escalation_id))
+            if found is None:
+                raise
+            log.warning("escalation.create_answer_lost", escalation=escalation_id, issue=found.key)
+            return dataclasses.replace(found, omitted_fields=tuple(self.tracker.check_issue(spec)))
 
     def _raw_texts(self, draft: EscalationDraft) -> dict[str, str]:
         """Outbound texts of a draft the policy refused (scanned all the same: one answer, every problem)."""

@@ -174,6 +174,17 @@ class JiraTracker:
             url=self.issue_url(key),
         )
 
+    def find_by_label(self, label: str) -> CreatedIssue | None:
+        # Cloud: the old /search answers 410; /search/jql is the replacement. DC keeps /search.
+        path = f"{self.prefix}/search/jql" if self.flavor == "cloud" else f"{self.prefix}/search"
+        query = {"jql": f'labels = "{label}"', "fields": ["summary"], "maxResults": 2}
+        response = self.http.request("POST", path, json=query, idempotent=True)
+        issues = _json(response, self.http).get("issues") or []
+        if not issues:
+            return None
+        key = str(issues[0].get("key", ""))
+        return CreatedIssue(id=str(issues[0].get("id", "")), key=key, url=self.issue_url(key))
+
     def add_comment(self, issue_id: str, text: str) -> str:
         """Add a comment (ADF on Cloud, wiki text on Data Center); returns the comment id.
 
