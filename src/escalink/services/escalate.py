@@ -256,6 +256,9 @@ class EscalationService:
             outcome="refused", ticket_id=draft.ticket_id, phi_findings=label_counts(findings),
             content_hash=content_hash(list(texts.values())), detail_code=short_code(p.code for p in problems),
         ))
+        # Ids, field names and codes only: the refused text itself may be PHI.
+        log.info("escalation.refused", ticket=draft.ticket_id, phi_findings=len(blocking),
+                 fields=sorted({p.field for p in problems}), codes=sorted({p.code for p in problems}))
         if blocking:
             self._record_phi(draft, PhiAction.BLOCK, blocking, None, texts)
             raise PhiBlocked(blocking, redacted, problems)
