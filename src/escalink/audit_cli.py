@@ -12,6 +12,7 @@ from typing import Annotated, TextIO
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from escalink.config import load_settings
@@ -76,13 +77,20 @@ def export(
     except ValidationError as exc:
         typer.echo(f"The settings are invalid ({exc.error_count()} errors); see `escalink serve`.", err=True)
         raise typer.Exit(2) from exc
+    engine_url = make_url(url)
+    if engine_url.get_backend_name() == "sqlite" and engine_url.database not in (None, "", ":memory:") \
+            and not Path(engine_url.database).exists():
+        # Opening a missing SQLite file would create an empty one: say which database was meant instead.
+        typer.echo(f"No database at {engine_url.database} (ESCALINK_DATABASE_URL={url}).", err=True)
+        raise typer.Exit(1)
     store = SqlStore(make_engine(url))
     try:
         with _output(output) as out:
             count = write_json_lines(iter_entries(store, start, end), out)
     except DBAPIError as exc:
-        typer.echo(f"Cannot read the audit log ({type(exc.orig).__name__}): is the database reachable and "
-                   "up to date (`escalink db upgrade`)?", err=True)
+        typer.echo(f"Cannot read the audit log in {engine_url.render_as_string(hide_password=True)} "
+                   f"({type(exc.orig).__name__}): is the database reachable and up to date (`escalink db upgrade`)?",
+                   err=True)
         raise typer.Exit(1) from exc
     finally:
         store.engine.dispose()
