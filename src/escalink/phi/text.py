@@ -67,11 +67,11 @@ def tokens(text: str) -> list[Token]:
     ends = list(accumulate(map(len, parts)))
     words_ = parts[1::2]
     out: list[Token] = list(map(tuple.__new__, repeat(Token), zip(words_, ends[0::2], ends[1::2], strict=False)))
-    if "'" in text or "’" in text:
-        for i, word in enumerate(words_):
-            if len(word) > 2 and word.endswith(_POSSESSIVE):
-                tok = out[i]
-                out[i] = Token(word[:-2], tok.start, tok.end - 2)
+    # a word ending in 's means the two characters occur in the text: test that in C first
+    if any(p in text for p in _POSSESSIVE):
+        for i in [i for i, word in enumerate(words_) if word.endswith(_POSSESSIVE) and len(word) > 2]:
+            word, start, end = out[i]
+            out[i] = Token(word[:-2], start, end - 2)
     return out
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from escalink.phi.lexicons import Lexicons
 from escalink.phi.model import Finding
 from escalink.phi.registry import Recognizer, ScanContext, register
 from escalink.phi.text import digits_shaped, fold, matches_at, words
@@ -59,6 +60,12 @@ class AddressRecognizer(Recognizer):
     _comma_state = re.compile(r",\s*" + _ST + r"(?!\w)")
     _cap_run = re.compile(r"(?=[A-Z])(?<![\w-])[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}(?![\w-])")
 
+    def __init__(self, lexicons: Lexicons, options: dict[str, Any] | None = None) -> None:
+        super().__init__(lexicons, options)
+        # first words of the known places: most capitalised runs start with none of them, and
+        # one set lookup then spares joining and folding every prefix of the run
+        self._place_heads = frozenset(p.split(" ")[0] for p in lexicons.places)
+
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
         for kind, rx, score in self._compiled:
             for m in self._matches(ctx, kind, rx):
@@ -104,9 +111,12 @@ class AddressRecognizer(Recognizer):
         return rx.finditer(text) if needed else iter(())
 
     def _places(self, ctx: ScanContext) -> Iterable[Finding]:
-        text, lex = ctx.masked, self.lexicons
+        text, lex, heads = ctx.masked, self.lexicons, self._place_heads
         for m in self._cap_run.finditer(text):
             words = m.group().split()
+            # the run is ASCII letters, so lower() is its fold
+            if words[0].lower() not in heads:
+                continue
             # try the longest known place inside the run, anchored at its start
             for n in range(len(words), 0, -1):
                 cand = " ".join(words[:n])

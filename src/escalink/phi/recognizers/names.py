@@ -158,10 +158,12 @@ class NameRecognizer(Recognizer):
         """The tokens with camel-cased ones (RosaDelgado) split, and their lower-cased texts."""
         toks = ctx.tokens
         # most texts have no word with an inner capital: look at each distinct word once
-        if not any(map(_inner_capital, set(map(_TEXT, toks)))):
+        texts = list(map(_TEXT, toks))
+        inner = set(filter(_inner_capital, set(texts)))
+        if not inner:
             return toks, ctx.lowered
         split: dict[int, list[Token]] = {}
-        for i in [i for i, t in enumerate(toks) if _inner_capital(t.text)]:
+        for i in [i for i, w in enumerate(texts) if w in inner]:
             parts = None if self._known(toks[i].text) else camel_parts(toks[i])
             if parts:
                 split[i] = parts
