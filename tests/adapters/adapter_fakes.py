@@ -88,7 +88,7 @@ def _custom(num: int, name: str, kind: str, values: list[str] | None = None) -> 
 def esca_issue_types(
     *, reporter_on_screen: bool = True, request_types: list[str] | None = None
 ) -> list[dict]:
-    """A fictional Support Escalations project set up the way the seed describes."""
+    """A fictional Support Escalations project set up the way the escalation guide describes."""
     common = [
         _system("project", "Project", "project", required=True),
         _system("issuetype", "Issue Type", "issuetype", required=True),

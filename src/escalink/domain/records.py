@@ -41,7 +41,7 @@ class IssueSpec:
 
     The tracker adapter maps names to ids and text to ADF or wiki markup.
     `request_type_optional` marks a request type that is left blank when the
-    tracker's field does not offer it (the seed's "Uncategorized" rule).
+    tracker's field does not offer it (the escalation guide's "Uncategorized" rule).
     """
 
     project_key: str

@@ -2,7 +2,7 @@
 
 Ids are fixed so that tests and docs can name them:
 issue types Bug = 10001, [System] Service Request = 10002; custom fields 10100-10105
-(see `CUSTOM_FIELDS`); priorities 1-6 in the seed's order.
+(see `CUSTOM_FIELDS`); priorities 1-6 in the escalation guide's order.
 """
 
 from __future__ import annotations

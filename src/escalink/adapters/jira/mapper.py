@@ -3,7 +3,7 @@
 Every value is checked against the create metadata first: a field the policy
 needs that is not on the create screen, or a select value Jira does not offer,
 raises TrackerMisconfigured naming the field (and the offered values) instead of
-letting Jira refuse the create. The one exception is the seed's "Uncategorized"
+letting Jira refuse the create. The one exception is the escalation guide's "Uncategorized"
 rule: a request type marked optional that Jira does not offer is left blank.
 """
 
