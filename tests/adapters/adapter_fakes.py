@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from escalink.adapters.http import VendorHTTP
+from escalink.adapters.vendor_answers import VendorProfile
 from escalink.config import Settings
 
 # Copies of real vendor responses, with their provenance in fixtures/*/SOURCES.md.
@@ -340,3 +342,16 @@ class Waits:
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+
+
+def jira_http(transport: httpx.BaseTransport) -> VendorHTTP:
+    """A Jira client that tries once and answers from `transport` (for field and mapper tests)."""
+    return VendorHTTP(
+        "https://jira.example.com",
+        profile=VendorProfile("jira", "Jira", "check"),
+        auth=None,
+        timeout=5,
+        max_attempts=1,
+        max_retry_wait=1,
+        transport=transport,
+    )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from adapter_fakes import FakeJira, esca_issue_types, sample_issue_types
+from adapter_fakes import FakeJira, esca_issue_types, jira_http, sample_issue_types
 
-from escalink.adapters.http import VendorHTTP, VendorProfile
 from escalink.adapters.jira.fields import FieldCatalog, FieldMeta
 from escalink.config import DEFAULT_JIRA_FIELD_NAMES
 from escalink.domain.errors import TrackerMisconfigured
@@ -44,15 +43,7 @@ def catalog(
     clock: Clock | None = None,
     ttl: float = 3600.0,
 ) -> FieldCatalog:
-    http = VendorHTTP(
-        "https://jira.example.com",
-        profile=VendorProfile("jira", "Jira", "check"),
-        auth=None,
-        timeout=5,
-        max_attempts=1,
-        max_retry_wait=1,
-        transport=fake.transport(),
-    )
+    http = jira_http(fake.transport())
     prefix = "/rest/api/3" if fake.flavor == "cloud" else "/rest/api/2"
     return FieldCatalog(
         http, prefix, field_names=names, field_ids=ids, cache_seconds=ttl, monotonic=clock or Clock()

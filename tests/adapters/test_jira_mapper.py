@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from adapter_fakes import FakeJira, esca_issue_types, sample_issue_types
+from adapter_fakes import FakeJira, esca_issue_types, jira_http, sample_issue_types
 
-from escalink.adapters.http import VendorHTTP, VendorProfile
 from escalink.adapters.jira import adf, wiki
 from escalink.adapters.jira.fields import FieldCatalog
 from escalink.adapters.jira.mapper import IssueMapper
@@ -50,15 +49,7 @@ def mapper(
     project: str = "ESCA",
 ) -> IssueMapper:
     fake = FakeJira(flavor=flavor, issue_types=issue_types or esca_issue_types(), project_key=project)
-    http = VendorHTTP(
-        "https://jira.example.com",
-        profile=VendorProfile("jira", "Jira", "check"),
-        auth=None,
-        timeout=5,
-        max_attempts=1,
-        max_retry_wait=1,
-        transport=fake.transport(),
-    )
+    http = jira_http(fake.transport())
     prefix = "/rest/api/3" if flavor == "cloud" else "/rest/api/2"
     cat = FieldCatalog(http, prefix, field_names=names or dict(DEFAULT_JIRA_FIELD_NAMES), field_ids=ids)
     return IssueMapper(cat, flavor)  # type: ignore[arg-type]

@@ -228,27 +228,15 @@ class VendorHTTP:
         kwargs: dict[str, Any] = {"params": params, "json": json, "files": files, "headers": headers}
         if not authenticated:
             kwargs["auth"] = None  # an explicit None disables the client's auth for this request
+        # Method, path, attempt and outcome only: bodies and query strings may carry PHI.
+        where = {"vendor": self.profile.key, "method": call.method, "path": call.path, "attempt": call.attempt}
         try:
             response = self.client.request(call.method, url, **kwargs)
         except httpx.TransportError as exc:
-            log.warning(
-                "vendor_request_failed",
-                vendor=self.profile.key,
-                method=call.method,
-                path=call.path,
-                attempt=call.attempt,
-                error=type(exc).__name__,
-            )
+            log.warning("vendor_request_failed", **where, error=type(exc).__name__)
             raise
-        log.info(
-            "vendor_request",
-            vendor=self.profile.key,
-            method=call.method,
-            path=call.path,
-            status=response.status_code,
-            attempt=call.attempt,
-            elapsed_ms=round((time.monotonic() - started) * 1000),
-        )
+        log.info("vendor_request", **where, status=response.status_code,
+                 elapsed_ms=round((time.monotonic() - started) * 1000))
         if response.status_code in RETRYABLE_STATUSES:
             raise _RetryableStatus(response)
         return response
