@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from escalink.adapters.headers import header_value
-from escalink.adapters.jira.webhook import DELIVERY_HEADER, parse_jira_webhook
-from escalink.adapters.zendesk.webhook import INVOCATION_ID_HEADER, parse_zendesk_webhook
+from escalink.adapters.jira.webhook import parse_jira_webhook
+from escalink.adapters.zendesk.webhook import parse_zendesk_webhook
 from escalink.domain.errors import EscalinkError, NotFound, VendorRejected
 from escalink.domain.events import (
     Ignored,
@@ -47,6 +46,7 @@ from escalink.ports.audit import (
 from escalink.ports.inbound import SyncHelpdesk, SyncStore, SyncTracker
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundRecord
+from escalink.services.inbound_accept import InboundReceiver, Receipt
 from escalink.services.phi_guard import content_hash
 from escalink.services.sync_policy import IssueSection, decide, describe, drop_echoes, is_escalink_comment, render_note
 
@@ -57,15 +57,6 @@ log = structlog.get_logger(__name__)
 RETRY_MAX_WAIT = timedelta(minutes=10)
 
 # --- results ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """A webhook delivery as stored; `stored` is False for a replay of one stored before."""
-
-    stored: bool
-    delivery_id: str
-    event_type: str
 
 
 @dataclass(slots=True)
@@ -103,8 +94,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class InboundSync:
+class InboundSync(InboundReceiver):
     """Stores inbound webhook deliveries and turns them into Zendesk updates (see module doc)."""
+
+    store: SyncStore
 
     def __init__(
         self,
@@ -132,49 +125,6 @@ class InboundSync:
         self._delivered: set[tuple[int, int]] = set()
         self._links_before: dict[int, list[LinkRecord]] = {}
         self._actors: dict[int, str] = {}  # who caused each Jira event, for the audit log
-
-    # --- receiving ----------------------------------------------------------------------------
-
-    def accept_jira(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
-        """Store a verified Jira delivery; de-duplicated on its identifier (else the body's hash)."""
-        delivery_id = (header_value(headers, DELIVERY_HEADER) or _body_id(body))[:128]
-        issue_id: str | None = None
-        try:
-            delivery = parse_jira_webhook(body, headers)
-            event_type = delivery.event_name
-            issue_id = getattr(delivery.event, "issue_id", None)
-        except WebhookPayloadError:
-            event_type = "malformed"  # kept so the processor records it as failed
-        return self._record("jira", delivery_id, event_type, issue_id, None, body)
-
-    def accept_zendesk(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
-        """Store a verified Zendesk delivery; de-duplicated on the event id (else invocation, body)."""
-        ticket_id: int | None = None
-        delivery_id: str | None = None
-        try:
-            delivery = parse_zendesk_webhook(body, headers)
-            event_type = delivery.event_type or "trigger"
-            delivery_id = delivery.delivery_id
-            event = delivery.event
-            ticket_id = event.source_ticket_id if isinstance(event, TicketMerged) else getattr(event, "ticket_id", None)
-        except WebhookPayloadError:
-            event_type = "malformed"
-        if delivery_id is None:
-            invocation = header_value(headers, INVOCATION_ID_HEADER)
-            delivery_id = f"invocation:{invocation}" if invocation else _body_id(body)
-        return self._record("zendesk", delivery_id[:128], event_type, None, ticket_id, body)
-
-    def _record(
-        self, source: str, delivery_id: str, event_type: str, issue_id: str | None, ticket_id: int | None,
-        body: bytes,
-    ) -> Receipt:
-        stored = self.store.record_inbound(
-            source=source, delivery_id=delivery_id, event_type=event_type[:64], issue_id=issue_id,
-            ticket_id=ticket_id, payload=body,
-        )
-        log.info("inbound.received", source=source, delivery=delivery_id, event_type=event_type[:64],
-                 issue=issue_id, ticket=ticket_id, replay=not stored)
-        return Receipt(stored, delivery_id, event_type)
 
     # --- processing ---------------------------------------------------------------------------
 
@@ -417,8 +367,3 @@ class InboundSync:
         else:
             report.failed += 1
             log.warning("inbound.failed", inbound=record.id, source=record.source, error=code)
-
-
-def _body_id(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
-

@@ -10,8 +10,8 @@ from escalink.web import problems
 from escalink.web.api.audit import router as audit_router
 from escalink.web.api.routes import router as api_router
 from escalink.web.api.tickets import router as tickets_router
+from escalink.web.lifespan import sync_lifespan
 from escalink.web.webhooks.routes import router as webhooks_router
-from escalink.web.webhooks.routes import sync_lifespan
 
 
 def create_app(container: Container) -> FastAPI:

@@ -8,12 +8,10 @@ are answered 200 too, and stored once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +21,7 @@ from escalink.adapters.jira.webhook import verify_jira_signature
 from escalink.adapters.zendesk.webhook import SIGNATURE_HEADER as ZENDESK_SIGNATURE_HEADER
 from escalink.adapters.zendesk.webhook import TIMESTAMP_HEADER, verify_zendesk_signature
 from escalink.bootstrap import Container
-from escalink.services.inbound import Receipt
-from escalink.services.sync_worker import SyncWorker
+from escalink.services.inbound_accept import Receipt
 from escalink.web.deps import container
 from escalink.web.problems import PROBLEM_JSON, ProblemDetails, problem_response
 
@@ -83,17 +80,3 @@ async def zendesk_webhook(request: Request, c: Container = Depends(container)) -
     if not ok:
         return _refused("Zendesk")
     return _stored(await run_in_threadpool(c.inbound.accept_zendesk, body, request.headers))
-
-
-@asynccontextmanager
-async def sync_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Runs the inbound processor while the app serves (off when sync_poll_seconds is 0)."""
-    c: Container = app.state.container
-    worker = SyncWorker(c.inbound, c.settings.sync_poll_seconds) if c.settings.sync_poll_seconds > 0 else None
-    if worker is not None:
-        worker.start()
-    try:
-        yield
-    finally:
-        if worker is not None:
-            worker.stop()
