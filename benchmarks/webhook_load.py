@@ -13,13 +13,16 @@ latency is counted from that due time, so a slow server cannot hide its backlog 
 `--concurrency` caps open connections (requests beyond it wait for one, and that wait counts).
 Afterwards every acknowledged delivery id is looked up in `inbound_events`.
 The last line reads `webhook-load: rate R/s p50 X ms p99 Y ms lost Z`, where R is acknowledgements per second
-and lost counts deliveries answered 200 yet absent from the store.
+and lost counts deliveries answered 200 yet absent from the store. Before it, `server cpu` is the CPU time
+(user + system, all threads) the server process spent while the load ran, per scheduled delivery: the sender
+runs on the same machine, so that figure shows what the server costs apart from it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -60,6 +63,7 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     start: float = 0.0
     end: float = 0.0
+    server_cpu: float | None = None  # seconds, while the load ran (None where /proc is not there)
 
 
 def free_port() -> int:
@@ -123,6 +127,15 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, limit: f
             pass
         time.sleep(0.1)
     raise SystemExit(f"escalink serve did not answer within {limit:.0f} s")
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far, from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
@@ -236,6 +249,9 @@ def report(run: Run, stored: set[str], rate: float, seconds: float) -> None:
           f"  p99 {pct(svc, 99):.1f}  max {svc[-1] if svc else float('nan'):.1f}")
     print(f"errors            {sum(errors.values())}" + "".join(f"  {k}: {v}" for k, v in sorted(errors.items())))
     print(f"stored rows       {len(stored)} (acknowledged but missing: {lost})")
+    if run.server_cpu is not None:
+        print(f"server cpu        {run.server_cpu:.2f} s = {run.server_cpu / len(run.outcomes) * 1000:.2f} ms"
+              " per delivery")
     print(f"webhook-load: rate {achieved:.1f}/s p50 {pct(lat, 50):.1f} ms p99 {pct(lat, 99):.1f} ms lost {lost}")
 
 
@@ -251,6 +267,10 @@ def main() -> None:
         parser.error("--rate, --seconds and --concurrency must be positive")
     count = max(1, int(args.rate * args.seconds))
     hooks = build_hooks(count)
+    # The sender's own set-up (imports, signed deliveries) leaves the collector's view: a full collection
+    # over it stalls the sender for ~100 ms mid-run, and those late sends would count as server latency.
+    gc.collect()
+    gc.freeze()
     with tempfile.TemporaryDirectory(prefix="escalink-webhook-load-") as tmp:
         workdir = Path(tmp)
         schema = None
@@ -264,7 +284,11 @@ def main() -> None:
                 ready = wait_ready(proc, url, log_path)
                 engine = "postgresql" if schema else "sqlite"
                 print(f"escalink serve    {url} ({engine}), answered after {ready:.1f} s")
+                cpu_before = process_cpu(proc.pid)
                 run = asyncio.run(drive(url, hooks, args.rate, args.concurrency, grace=REQUEST_TIMEOUT + 5))
+                cpu_after = process_cpu(proc.pid)
+                if cpu_before is not None and cpu_after is not None:
+                    run.server_cpu = cpu_after - cpu_before
             finally:
                 stop_server(proc)
             stored = stored_ids(database_url)

@@ -12,6 +12,9 @@ import structlog
 from sqlalchemy import create_engine, text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Jobs run in the request unless a test asks for the embedded or Redis queue itself.
+os.environ.setdefault("ESCALINK_JOBS_BACKEND", "immediate")
+
 PG_URL = os.environ.get("ESCALINK_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("ESCALINK_TEST_REDIS_URL", "")
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from escalink.audit_cli import audit_app
 from escalink.config import Settings, load_settings
+from escalink.jobs_cli import jobs_app, worker
 from escalink.logs import configure as configure_logging
 from escalink.phi.cli import phi_app
 from escalink.policy.cli import policy_app
@@ -22,6 +23,8 @@ app.add_typer(phi_app, name="phi", help="Find PHI in text, and measure the detec
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit", help="Export the audit log as JSON lines.")
+app.add_typer(jobs_app, name="jobs", help="Durable jobs: list, retry or discard dead-lettered ones.")
+app.command("worker")(worker)
 
 
 @app.command()

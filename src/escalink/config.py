@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     sync_coalesce_seconds: float = Field(
         5.0, description="Jira events for one ticket arriving within this window become one Zendesk update"
     )
-    sync_poll_seconds: float = Field(1.0, description="How often stored webhook events are looked at")
+    sync_poll_seconds: float = Field(
+        1.0, description="How often each process sweeps: overdue jobs, stored webhooks, reconciliation (0: never)")
     roles: dict[str, str] = Field(
         default_factory=dict,
         description='Who is tier2/admin: keys are Zendesk user ids, "group:<id>" or e-mails; agent by default',
@@ -68,9 +69,27 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, description="Larger attachments are sent to Jira as their Zendesk address instead"
     )
 
+    jobs_backend: Literal["embedded", "redis", "immediate"] = Field(
+        "embedded", description="embedded: queue in a SQLite file, workers inside `escalink serve`; redis: "
+        "`escalink worker` processes anywhere; immediate: jobs run in the request (tests)")
+    redis_url: str = Field("", description="redis://host:6379/0 when jobs_backend is redis")
+    jobs_queue_path: str | None = Field(None, description="Embedded queue file; beside a SQLite database if unset")
+    jobs_workers: int = Field(2, description="Worker threads per process (embedded consumer or `escalink worker`)")
+    jobs_max_attempts: int = Field(8, description="Attempts before a job is dead-lettered")
+    jobs_lease_seconds: float = Field(300.0, description="A running job whose worker vanished is taken over after this")
+    jobs_backoff_max_seconds: float = Field(600.0, description="Longest wait between two attempts of a job")
+    escalate_wait_seconds: float = Field(
+        20.0, description="How long an escalation request waits for its jobs before answering 202 (queued)")
+    reconcile_seconds: float = Field(
+        300.0, description="How often Jira is asked for issues updated since the last sync (0: never)")
+    reconcile_overlap_seconds: float = Field(
+        300.0, description="How far before the last sync each reconciliation looks again (Jira's index lags)")
+
     http_timeout_seconds: float = 10.0
     http_max_attempts: int = 4
-    http_max_retry_wait_seconds: float = 120.0
+    http_max_retry_wait_seconds: float = Field(
+        10.0, description="A vendor asking to wait longer fails the call at once with its retry time; jobs are "
+        "rescheduled for then, requests answer 202 (queued) or \"try again in N seconds\"")
     discovery_cache_seconds: float = 3600.0
 
 

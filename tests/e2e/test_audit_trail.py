@@ -62,7 +62,10 @@ def test_every_action_is_audited_with_its_ids_and_never_a_phi_value(
     [esc] = only("escalation.created")
     assert (esc["actor"], esc["outcome"], esc["ticket_id"], esc["issue_id"], esc["issue_key"]) == (
         draft["agent_email"], "ok", CLEAN_BUG, issue["jira_issue_id"], issue["jira_key"])
-    assert esc["detail_code"] == "done" and len(esc["content_hash"]) == 64
+    assert esc["detail_code"] == "created" and len(esc["content_hash"]) == 64
+    [finished] = only("escalation.done")  # when its last step (the ticket update) ended
+    assert (finished["ticket_id"], finished["issue_key"], finished["actor"]) == (
+        CLEAN_BUG, issue["jira_key"], draft["agent_email"])
 
     refused = only("escalation.refused_phi")
     assert sorted(e["ticket_id"] for e in refused) == sorted(PHI_TICKETS)

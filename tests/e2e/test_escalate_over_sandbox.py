@@ -203,10 +203,31 @@ def test_the_issue_link_opens_a_page_on_the_sandbox_jira(stack: Stack, api: http
     assert page.status_code == 200 and body["jira_key"] in page.text
 
 
+def test_a_failing_step_is_queued_for_retry_and_the_answer_says_so(stack: Stack, api: httpx.Client) -> None:
+    stack.emulators.faults.set([FaultRule(vendor="jira", path="*/remotelink", kind="503")])
+    resp = api.post("/api/escalations", json=draft_json(stack, 104))
+    assert resp.status_code == 202, resp.text
+    body = resp.json()
+    assert body["state"] == "created" and body["jira_key"] and body["zendesk_status"] == "hold"
+    [waiting] = [s for s in body["steps"] if not s["ok"]]
+    assert waiting["step"] == "remote_link" and waiting["detail"].startswith("Queued; Escalink tries again")
+    [job] = stack.container.store.jobs(kind="escalation.remote_link", state="pending")
+    assert job.attempts == 1 and job.error_code == "VendorUnavailable"
+    stack.emulators.faults.clear()
+    stack.container.store.revive([], now=job.next_try_at)  # nothing dead: no change
+    stack.container.queue.dispatch([job.id])  # too early: the job waits for its back-off
+    assert stack.container.store.get_job(job.id).state == "pending"  # type: ignore[union-attr]
+
+
 def test_an_incomplete_escalation_is_resumed_not_escalated_twice(stack: Stack, api: httpx.Client) -> None:
     faults = stack.emulators.faults
     faults.set([FaultRule(vendor="jira", path="*/remotelink", kind="500")])
-    first = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS)).json()
+    options = stack.container.runner.options
+    attempts, options.max_attempts = options.max_attempts, 1  # dead-lettered at the first failure
+    try:
+        first = api.post("/api/escalations", json=draft_json(stack, BUG_WITH_TWO_ATTACHMENTS)).json()
+    finally:
+        options.max_attempts = attempts
     assert first["state"] == "incomplete"
     failed = [s for s in first["steps"] if not s["ok"]]
     assert [s["step"] for s in failed] == ["remote_link"] and "resume" in failed[0]["detail"]

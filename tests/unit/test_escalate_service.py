@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
+from escalink.adapters.queue.huey_queue import HueyQueue, make_huey
 from escalink.domain.draft import EscalationDraft
-from escalink.domain.errors import DraftRejected, TrackerMisconfigured, VendorUnavailable
+from escalink.domain.errors import Conflict, DraftRejected, TrackerMisconfigured, VendorUnavailable
 from escalink.domain.records import Attachment, Comment, CreatedIssue, IssueSpec, IssueView, TicketUpdate
 from escalink.policy import load_policy
+from escalink.ports.audit import NullAuditLog
 from escalink.services.escalate import EscalationOptions, EscalationService
+from escalink.services.escalation_jobs import EscalationJobs
+from escalink.services.jobs import JobRunner, RunnerOptions
 from escalink.services.phi_guard import PhiGuard
 
 CHECKLIST = ["reviewed_escalations_chart", "escalation_necessary", "issue_type_identified"]
@@ -116,9 +122,16 @@ def fake_scan(text: str, field: str) -> list[Hit]:
     )
 
 
-def service(store: SqlStore, hd: FakeHelpdesk, tr: FakeTracker, **opts: Any) -> EscalationService:
+def service(store: SqlStore, hd: FakeHelpdesk, tr: FakeTracker, max_attempts: int = 1,
+            **opts: Any) -> EscalationService:
+    """Jobs run inline; with one attempt a failing step is dead-lettered at once (retries: own tests)."""
     guard = PhiGuard(fake_scan)
-    return EscalationService(load_policy(), hd, tr, store, guard, EscalationOptions(**opts))  # type: ignore[arg-type]
+    runner = JobRunner(store, options=RunnerOptions(max_attempts=max_attempts, backoff_base_seconds=0.01))
+    for kind, handler in EscalationJobs(hd, tr, store, NullAuditLog()).kinds().items():  # type: ignore[arg-type]
+        runner.register(kind, handler)
+    queue = HueyQueue(make_huey("immediate", database_url=""), runner, store)
+    return EscalationService(load_policy(), hd, tr, store, guard, EscalationOptions(**opts),  # type: ignore[arg-type]
+                             dispatcher=queue)
 
 
 def test_happy_path_calls_each_vendor_step_once_in_order(store: SqlStore) -> None:
@@ -194,3 +207,53 @@ def test_a_lost_create_answer_with_no_issue_found_fails_cleanly(store: SqlStore)
     [record] = store.escalations_for_ticket(42)
     assert record.state == "failed" and store.links_for_ticket(42) == []
     assert [c[0] for c in hd.calls] == ["list_comments"]  # the ticket was not touched
+
+
+def drain(svc: EscalationService) -> None:
+    """Let the back-off pass and run what is due, as the sweeper would."""
+    time.sleep(0.05)
+    svc.dispatcher.dispatch(svc.store.due_jobs(now=datetime.now(UTC)))
+
+
+def test_a_failing_step_is_retried_by_its_job_and_the_escalation_completes(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    hd.fail_download = True
+    svc = service(store, hd, tr, max_attempts=3)
+    first = svc.escalate(bug_draft())
+    assert first.state == "created" and first.issue.key == "ESCA-1"
+    [pending] = [s for s in first.steps if not s.ok]
+    assert pending.step == "attachment:501" and pending.detail.startswith("Queued; Escalink tries again")
+    hd.fail_download = False
+    drain(svc)
+    after = svc.result_of(first.escalation_id)
+    assert after.state == "done" and [(a.file_name, a.sent) for a in after.attachments] == [("screen.png", True)]
+    assert [c[0] for c in tr.calls].count("create") == 1 and [c[0] for c in tr.calls].count("attach") == 1
+
+
+def test_a_retried_create_looks_for_its_label_before_creating_again(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    made: list[IssueSpec] = []
+
+    def flaky(spec: IssueSpec) -> CreatedIssue:
+        made.append(spec)
+        raise VendorUnavailable("Jira did not answer")  # and, this time, nothing was created
+
+    tr.create_issue = flaky  # type: ignore[method-assign]
+    svc = service(store, hd, tr, max_attempts=3)
+    first = svc.escalate(bug_draft(attachment_ids=[]))
+    assert first.state == "queued" and first.steps[0].step == "create"
+    found = CreatedIssue("10009", "ESCA-9", "https://j.example/browse/ESCA-9")
+    tr.find_by_label = lambda label: found if label in made[0].labels else None  # type: ignore[method-assign]
+    drain(svc)
+    after = svc.result_of(first.escalation_id)
+    assert after.state == "done" and after.issue.key == "ESCA-9" and len(made) == 1
+
+
+def test_the_same_idempotency_key_gives_the_same_escalation(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    svc = service(store, hd, tr)
+    one = svc.escalate(bug_draft(attachment_ids=[]), idempotency_key="k-1")
+    two = svc.escalate(bug_draft(attachment_ids=[]), idempotency_key="k-1")
+    assert one.escalation_id == two.escalation_id and [c[0] for c in tr.calls].count("create") == 1
+    with pytest.raises(Conflict):
+        svc.escalate(bug_draft(ticket_id=43, attachment_ids=[]), idempotency_key="k-1")

@@ -11,7 +11,7 @@ import pytest
 from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
 from escalink.domain.draft import Problem
 from escalink.domain.errors import NotFound, VendorRejected, VendorUnavailable
-from escalink.domain.records import TicketUpdate
+from escalink.domain.records import Comment, TicketUpdate
 from escalink.policy import load_policy
 from escalink.policy.sync import SyncPolicy
 from escalink.sandbox.replies import JiraPerson, jira_change_webhook, jira_comment_webhook, sign_jira
@@ -47,6 +47,10 @@ class FakeZendesk:
         self.updates.append((ticket_id, update))
         if update.status:
             self.statuses[ticket_id] = update.status
+
+    def list_comments(self, ticket_id: int) -> list[Comment]:
+        return [Comment(n, None, u.internal_note, False, "t")
+                for n, (t, u) in enumerate(self.updates) if t == ticket_id]
 
 
 @dataclass
@@ -244,3 +248,30 @@ def test_a_comment_sent_twice_is_quoted_once_on_every_linked_ticket(world: World
         world.sync.accept_jira(hook.body, hook.headers)
     world.process()
     assert sorted((t, u.internal_note.count("Twice")) for t, u in world.zendesk.updates) == [(104, 1), (105, 1)]
+
+
+def test_a_comment_that_arrives_again_later_is_not_noted_twice(world: World) -> None:
+    # A replay under a new delivery id, or reconciliation finding what a webhook already brought.
+    world.jira_comment("Fixed in 8.15", comment_id="900", delivery_id="first")
+    world.process()
+    world.jira_comment("Fixed in 8.15", comment_id="900", delivery_id="second")
+    report = world.process(after=12)
+    assert len(world.zendesk.updates) == 1 and report.ignored == 1
+    assert world.zendesk.updates[0][1].internal_note.endswith("(Escalink refs: 10001/900/created)")
+
+
+def test_a_note_zendesk_took_just_before_a_crash_is_not_written_again(world: World) -> None:
+    world.jira_comment("Fixed in 8.15", comment_id="901")
+    real = world.store.mark_noted
+
+    def crash(ticket_id: int, keys: object) -> None:
+        raise RuntimeError("the process stops here")
+
+    world.store.mark_noted = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        world.process()  # Zendesk has the note; Escalink never recorded it
+    world.store.mark_noted = real  # type: ignore[method-assign]
+    restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5)
+    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
+    assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
+    assert world.store.noted_comments(104, [("10001", "901", "created")])

@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
+from escalink.adapters.queue.huey_queue import HueyQueue, make_huey
 from escalink.domain.draft import PhiAction
 from escalink.domain.errors import Conflict, DraftRejected, NotFound, VendorRejected, VendorUnavailable
 from escalink.domain.phi import PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
+from escalink.ports.audit import NullAuditLog
+from escalink.services.jobs import JobRunner, RunnerOptions
 from escalink.services.notify import NotifyCommand, NotifyService, comment_marker, ref_of
+from escalink.services.notify_jobs import NotifyJobs
 from escalink.services.phi_guard import PhiGuard
 from escalink.services.roles import Caller, Identity, NotAllowed, Role
 
@@ -87,6 +91,12 @@ class FakeTracker:
             raise VendorUnavailable("Jira is busy or unavailable (HTTP 500). Nothing is lost: try again.")
         return f"c{len(self.calls)}"
 
+    def find_comment(self, issue_id: str, text: str) -> str | None:
+        self.calls.append(("find_comment", issue_id, text))
+        return next((f"c{n}" for n, (kind, i, t) in enumerate(self.calls, 1)
+                     if kind == "comment" and i == issue_id and text in t and issue_id not in self.fail_comment),
+                    None)
+
     def comments(self, issue_id: str) -> list[str]:
         return [t for kind, i, t in self.calls if kind == "comment" and i == issue_id]
 
@@ -113,7 +123,15 @@ def tr() -> FakeTracker:
 
 @pytest.fixture
 def svc(store: SqlStore, hd: FakeHelpdesk, tr: FakeTracker) -> NotifyService:
-    return NotifyService(hd, tr, store, PhiGuard(fake_scan), max_attachment_bytes=1000)  # type: ignore[arg-type]
+    """Deliveries run as jobs, inline; a failed one waits for its back-off (or an agent's retry)."""
+    runner = JobRunner(store, options=RunnerOptions(max_attempts=3, backoff_base_seconds=60))
+    queue = HueyQueue(make_huey("immediate", database_url=""), runner, store)
+    service = NotifyService(hd, tr, store, PhiGuard(fake_scan), max_attachment_bytes=1000,  # type: ignore[arg-type]
+                            dispatcher=queue)
+    for kind, handler in NotifyJobs(hd, tr, store, NullAuditLog(),  # type: ignore[arg-type]
+                                    on_settled=service.delivery_settled).kinds().items():
+        runner.register(kind, handler)
+    return service
 
 
 AGENT = Caller(Identity("agent@example.com"), Role.AGENT)
@@ -175,7 +193,9 @@ def test_a_failed_issue_is_retried_alone_and_a_sent_one_never_again(svc: NotifyS
     tr.calls.clear()
     again = svc.retry(TICKET, failed.id)
     assert again.state == "sent" and again.attempts == 2 and again.error is None
-    assert [c[0] for c in tr.calls] == ["comment"]  # the file went with the first attempt
+    # Its marker is looked for first (an answer lost after Jira took it must not make a copy); the file
+    # went with the first attempt.
+    assert [c[0] for c in tr.calls] == ["find_comment", "comment"]
     with pytest.raises(Conflict):
         svc.retry(TICKET, failed.id)
     with pytest.raises(Conflict):

@@ -43,8 +43,9 @@ def test_move_to_internal_note_keeps_jira_clean_and_puts_the_text_in_the_note(st
     assert spec.summary == f"Reminder names wrong program for Rosalind {marker}"
     assert spec.description == f"Member (DOB {marker}) sees the message daily."
     assert "Quarry" not in spec.summary and "1971" not in spec.description
-    note = hd.calls[-1][1].internal_note
-    assert SLIPPED["summary"] in note and SLIPPED["description"] in note
+    phi_note, escalated = [c[1].internal_note for c in hd.calls if c[0] == "update"]
+    assert SLIPPED["summary"] in phi_note and SLIPPED["description"] in phi_note  # written before the create
+    assert "Quarry" not in escalated and "kept out of ESCA-1" in escalated
     assert result.state == "done" and result.phi_findings == 2
     assert [d.action for d in store.phi_decisions(42)] == ["move_to_internal_note"]
 
@@ -87,7 +88,8 @@ def test_a_file_name_with_phi_is_refused_after_the_read_but_before_any_write(sto
     tr.calls.clear()
     service(store, hd, tr).escalate(bug_draft(phi_action="move_to_internal_note"))
     assert ("attach", "attachment-501.png") in tr.calls
-    assert "Quarry_labs.png" in hd.calls[-1][1].internal_note
+    notes = [c[1].internal_note for c in hd.calls if c[0] == "update"]
+    assert "Quarry_labs.png" in notes[0] and "Quarry" not in notes[-1]
 
 
 def test_decision_records_hold_no_text(store: SqlStore) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +38,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Statuses worth another attempt. 500 is deliberately absent: vendors answer 500
 # for deterministic bugs too, and a 500 on a create may still have created the issue.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# A wait the vendor asked for that is at most this long is slept in place; a longer one fails the request
+# with its retry_after (a job is then rescheduled for that moment instead of holding a worker).
+GATE_SLEEP_MAX_SECONDS = 2.0
 # Transport failures that prove the request never reached the vendor's application:
 # the connection was not established, or no pooled connection was free to send on.
 NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
@@ -79,6 +83,7 @@ class _Call:
     attempt: int = 0
     asked: float | None = None
     give_up: EscalinkError | None = None
+    waited_until: datetime | None = None  # this call already slept out the vendor's wait up to here
 
 
 class VendorHTTP:
@@ -112,6 +117,11 @@ class VendorHTTP:
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         self._max_jitter, self._backoff_initial, self._backoff_max = max_jitter, backoff_initial, backoff_max
         self._host = httpx.URL(self.base_url).host
+        # When the vendor last said "come back at T" (429, or 503 with Retry-After): no request of this
+        # client, from any thread, goes out before T. A short wait is slept; a long one is handed back
+        # as VendorUnavailable(retry_after), so a job is rescheduled instead of holding a worker.
+        self._not_before: datetime | None = None
+        self._gate = threading.Lock()
         self.client = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -224,6 +234,7 @@ class VendorHTTP:
         headers: Mapping[str, str] | None,
         authenticated: bool,
     ) -> httpx.Response:
+        self._respect_gate(call)
         started = time.monotonic()
         kwargs: dict[str, Any] = {"params": params, "json": json, "files": files, "headers": headers}
         if not authenticated:
@@ -248,6 +259,11 @@ class VendorHTTP:
             response = exc.response
             asked = requested_wait(response, self._clock())
             call.asked = asked
+            if asked is not None:
+                until = self._clock() + timedelta(seconds=asked)
+                with self._gate:
+                    self._not_before = until if self._not_before is None else max(self._not_before, until)
+                call.waited_until = until
             if not (call.idempotent or self._proves_not_processed(response, asked)):
                 # A 500/502/504 (or a bare 503) on a create may have created the issue:
                 # repeating it could file a duplicate, so the caller gets the error instead.
@@ -282,6 +298,21 @@ class VendorHTTP:
         )
         self._sleep(wait)
         return 0.0
+
+    def _respect_gate(self, call: _Call) -> None:
+        with self._gate:
+            until = self._not_before
+        if until is None or (call.waited_until is not None and call.waited_until >= until):
+            return
+        wait = (until - self._clock()).total_seconds()
+        if wait <= 0:
+            return
+        if wait > GATE_SLEEP_MAX_SECONDS:
+            raise unavailable(self.profile, f"{self.profile.display_name} asked Escalink to wait", wait)
+        log.info("vendor_gate_wait", vendor=self.profile.key, method=call.method, path=call.path,
+                 wait_seconds=round(wait, 3))
+        self._sleep(wait)
+        call.waited_until = until
 
     @staticmethod
     def _proves_not_processed(response: httpx.Response, asked: float | None) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from escalink.domain.records import TicketUpdate
+from escalink.domain.records import Comment, TicketUpdate
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundStore, LinkStore
 
@@ -13,6 +14,19 @@ class SyncStore(InboundStore, LinkStore, Protocol):
     """Inbound events and links, plus the links of a ticket."""
 
     def links_for_ticket(self, ticket_id: int) -> list[LinkRecord]: ...
+
+    def noted_comments(self, ticket_id: int, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which (issue id, comment id, kind) of `keys` are already in a note on the ticket."""
+        ...
+
+    def mark_noted(self, ticket_id: int, keys: Sequence[tuple[str, str, str]]) -> None:
+        """Remember comments now noted on the ticket (a unique constraint keeps each once)."""
+        ...
+
+    def mark_inbound_started(self, ids: Sequence[int]) -> None:
+        """These deliveries are being written to Zendesk now: if the process stops before they are
+        finished, the next run checks the ticket before writing again."""
+        ...
 
 
 class TicketStatus(Protocol):
@@ -28,6 +42,8 @@ class SyncHelpdesk(Protocol):
     def get_ticket(self, ticket_id: int) -> TicketStatus: ...
 
     def update_ticket(self, ticket_id: int, update: TicketUpdate) -> None: ...
+
+    def list_comments(self, ticket_id: int) -> list[Comment]: ...
 
 
 class SyncTracker(Protocol):

@@ -6,9 +6,12 @@ codes, so no PHI can end up in the database through this port.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from escalink.ports.jobs import NewJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +63,22 @@ class Store(Protocol):
         area: str | None,
         request_type: str | None,
         priority: str | None,
+        idempotency_key: str | None = None,
+        jobs: Sequence[NewJob] = (),
+        escalation_id: str | None = None,
     ) -> str:
-        """Record an escalation in state `creating`; returns its id."""
+        """Record an escalation (state `queued` with its jobs, in one transaction; `creating` without);
+        returns its id. With an `idempotency_key` already used, returns that escalation's id instead."""
         ...
 
-    def record_issue_created(self, escalation_id: str, *, issue_id: str, key: str) -> None:
-        """Store the created issue and the ticket↔issue link together."""
+    def escalation_by_key(self, idempotency_key: str) -> EscalationRecord | None: ...
+
+    def record_issue_created(
+        self, escalation_id: str, *, issue_id: str, key: str, job: tuple[int, str] | None = None,
+        follow_up: Sequence[NewJob] = (),
+    ) -> None:
+        """Store the created issue and the ticket↔issue link together; with `job` (id, worker), complete
+        that job and add its follow-up jobs in the same transaction."""
         ...
 
     def finish_escalation(self, escalation_id: str, *, state: str, error_code: str | None = None) -> None:

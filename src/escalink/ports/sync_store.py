@@ -23,6 +23,7 @@ class InboundRecord:
     attempts: int
     received_at: datetime
     next_try_at: datetime | None = None
+    started_at: datetime | None = None  # set when a Zendesk write for it began
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +122,10 @@ class NotifyStore(Protocol):
     def create_notification(
         self, *, ticket_id: int, agent_email: str, body: str, attachment_ids: Sequence[int],
         target_issue_id: str | None, targets: Sequence[tuple[str, str]],
+        details: Sequence[dict[str, object]] = (), with_jobs: bool = False,
     ) -> tuple[str, list[DeliveryRecord]]:
-        """One notification and a pending delivery per (issue_id, key) target, in one transaction."""
+        """One notification and a pending delivery per (issue_id, key) target, with `details` (the file
+        plan) on each and, `with_jobs`, the job that delivers each one, all in one transaction."""
         ...
 
     def get_notification(self, notification_id: str) -> NotificationRecord | None: ...

@@ -13,11 +13,12 @@ Rules are tried in order; each one that matches counts the request and rolls its
 first that fires decides. A rule's dice come from a `random.Random` seeded with the plan's seed and
 the rule's position, so a run with the same seed and the same traffic fails the same requests.
 
-Kinds: "429" (Retry-After, default 1 s; Jira adds X-RateLimit-Reset), "500", "503" (Retry-After
-only when `retry_after` is set: a bare 503 tells a client nothing about whether it may repeat a
-create), "hang" (wait `hang_seconds`, meant to exceed the client's timeout, then "drop" or
-"answer", where "answer" lets the request through late so that it takes effect, as a slow
-vendor's would), and "drop" (close the connection without a byte of answer).
+Kinds: "400" (a refusal that retrying cannot change, in the vendor's error shape), "429"
+(Retry-After, default 1 s; Jira adds X-RateLimit-Reset), "500", "503" (Retry-After only when
+`retry_after` is set: a bare 503 tells a client nothing about whether it may repeat a create),
+"hang" (wait `hang_seconds`, meant to exceed the client's timeout, then "drop" or "answer", where
+"answer" lets the request through late so that it takes effect, as a slow vendor's would), and
+"drop" (close the connection without a byte of answer).
 
 Limits: `rate` (0..1), `count` (the rule applies to the first N requests it matches only) and
 `seconds` (the rule is active for that long after it is added). A 429 rule with a window and no
@@ -59,7 +60,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-FaultKind = Literal["429", "500", "503", "hang", "drop"]
+FaultKind = Literal["400", "429", "500", "503", "hang", "drop"]
 FAULTS_PATH = "/_sandbox/faults"
 DROP_EXTENSION = "escalink.sandbox.drop"
 DEFAULT_RETRY_AFTER = 1
@@ -303,13 +304,14 @@ class FaultPlan:
 
 
 def fault_answer(fault: Fault, now: datetime) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body of an injected 429/500/503, in the vendor's own shape."""
+    """Status, headers and body of an injected 400/429/500/503, in the vendor's own shape."""
     status = int(fault.kind)
     headers: dict[str, str] = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(fault.retry_after)
     if fault.vendor.startswith("jira"):
-        message = {429: "Rate limit exceeded.", 500: "Internal server error.", 503: "Service unavailable."}[status]
+        message = {400: "The request was refused (sandbox fault).", 429: "Rate limit exceeded.",
+                   500: "Internal server error.", 503: "Service unavailable."}[status]
         body: Any = {"errorMessages": [message], "errors": {}}
         if status == 429:
             # Atlassian documents X-RateLimit-Reset as request time plus Retry-After, in the
@@ -322,6 +324,9 @@ def fault_answer(fault: Fault, now: datetime) -> tuple[int, list[tuple[bytes, by
         # Zendesk's documented 429 example carries a plain sentence as text/html, not JSON.
         payload = b"Number of allowed API requests per minute exceeded"
         return status, _headers(headers, "text/html; charset=utf-8", payload), payload
+    elif status == 400:
+        body = {"error": "RecordInvalid", "description": "Record validation errors",
+                "details": {"base": [{"description": "Refused (sandbox fault)."}]}}
     elif status == 500:
         body = {"error": "InternalServerError", "description": "Something went wrong on our end."}
     else:

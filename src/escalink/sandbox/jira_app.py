@@ -16,7 +16,10 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from escalink.sandbox.jira_rules import JqlError, check_create, is_adf_doc, jql_filter
+from escalink.sandbox.inspect_routes import add_jira_inspect_routes
+from escalink.sandbox.jira_people import register_people_routes
+from escalink.sandbox.jira_rules import JqlError, check_create, is_adf_doc
+from escalink.sandbox.jira_search import JiraSiteOptions, search_answer
 from escalink.sandbox.jira_state import JiraIssue, JiraState, JiraUser, now_jira
 from escalink.sandbox.jira_views import Views
 from escalink.sandbox.recorder import CallRecorder, Rejection, SpecGate, add_sandbox_routes
@@ -47,7 +50,7 @@ def authenticated_user(state: JiraState, vendor: str, headers: Mapping[str, str]
     return None
 
 
-def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
+def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOptions) -> None:
     prefix = "/rest/api/3" if cloud else "/rest/api/2"
     vendor = "jira-cloud" if cloud else "jira-dc"
 
@@ -64,7 +67,11 @@ def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
 
     @app.get(f"{prefix}/myself")
     def myself(request: Request) -> Any:
-        return views(request).user(me(request))
+        user = views(request).user(me(request)) or {}
+        # Jira reads JQL dates in this zone: the one thing a search client must know about the account.
+        if options.advertise_time_zone:
+            return {**user, "timeZone": options.time_zone}
+        return {k: v for k, v in user.items() if k != "timeZone"}
 
     @app.get(f"{prefix}/serverInfo")
     def server_info(request: Request) -> Any:
@@ -220,13 +227,22 @@ def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
         )
 
     @app.get(f"{prefix}/issue/{{key}}/comment")
-    def list_comments(request: Request, key: str) -> Any:
+    def list_comments(
+        request: Request, key: str, startAt: int = 0, maxResults: int | None = None,  # noqa: N803
+        orderBy: str = "created",  # noqa: N803
+    ) -> Any:
+        # Cloud pages 100 comments at most; Data Center sends all of them unless asked for fewer.
+        size = min(100 if maxResults is None else maxResults, 100) if cloud else maxResults
         with state.lock:
             issue = find(key)
             if issue is None:
                 return _not_found()
-            comments = [views(request).comment(issue, c) for c in issue.comments]
-        return {"comments": comments, "maxResults": len(comments), "startAt": 0, "total": len(comments)}
+            ordered = issue.comments[::-1] if orderBy.startswith("-") else list(issue.comments)
+            start = max(0, startAt)
+            shown = ordered[start:] if size is None else ordered[start : start + max(0, size)]
+            comments = [views(request).comment(issue, c) for c in shown]
+            total = len(issue.comments)
+        return {"comments": comments, "maxResults": total if size is None else size, "startAt": start, "total": total}
 
     @app.post(f"{prefix}/issue/{{key}}/comment")
     async def add_comment(request: Request, key: str) -> Any:
@@ -271,47 +287,37 @@ def _register(app: FastAPI, state: JiraState, cloud: bool) -> None:
             issue.properties[prop] = value
         return Response(status_code=201 if created else 200)
 
-    async def search(
-        request: Request, jql: str, max_results: int, fields: list[str] | None, start: int
-    ) -> Any:
-        with state.lock:
-            try:
-                found = jql_filter(state, jql)
-            except JqlError as exc:
-                return jira_error(400, [str(exc)])
-            wanted = set(fields) if fields else {"summary", "status", "priority", "assignee", "updated"}
-            page = [views(request).issue(i, state.screen(i.issue_type_id), wanted) for i in found]
-        if cloud:
-            return {"issues": page[:max_results], "isLast": len(page) <= max_results}
-        return {
-            "startAt": start,
-            "maxResults": max_results,
-            "total": len(page),
-            "issues": page[start : start + max_results],
-        }
+    def search(request: Request, **query: Any) -> Any:
+        try:
+            return search_answer(state, views(request), options, **query)
+        except JqlError as exc:
+            return jira_error(400, [str(exc)])
 
     search_path = f"{prefix}/search/jql" if cloud else f"{prefix}/search"
 
     @app.get(search_path)
-    async def search_get(
+    def search_get(
         request: Request,
         jql: str = "",
         maxResults: int = 50,  # noqa: N803
         fields: str | None = None,
-        startAt: int = 0,
-    ) -> Any:  # noqa: N803
+        startAt: int = 0,  # noqa: N803
+        nextPageToken: str | None = None,  # noqa: N803
+    ) -> Any:
         names = [f for f in (fields or "").split(",") if f]
-        return await search(request, jql, maxResults, names or None, startAt)
+        return search(request, jql=jql, max_results=maxResults, fields=names or None, start_at=startAt,
+                      page_token=nextPageToken)
 
     @app.post(search_path)
     async def search_post(request: Request) -> Any:
         body = await request.json()
-        return await search(
+        return search(
             request,
-            body.get("jql", ""),
-            int(body.get("maxResults", 50)),
-            body.get("fields"),
-            int(body.get("startAt", 0)),
+            jql=str(body.get("jql", "")),
+            max_results=int(body.get("maxResults", 50)),
+            fields=body.get("fields"),
+            start_at=int(body.get("startAt", 0)),
+            page_token=body.get("nextPageToken"),
         )
 
 
@@ -328,12 +334,18 @@ def _spec_rejection(vendor: str, errors: list[str]) -> Rejection:
     return Rejection(status, {"errorMessages": errors, "errors": {}})
 
 
-def create_jira_app(state: JiraState, recorder: CallRecorder) -> Any:
-    """The emulator as an ASGI app (FastAPI wrapped in the spec gate)."""
+def create_jira_app(state: JiraState, recorder: CallRecorder, options: JiraSiteOptions | None = None) -> Any:
+    """The emulator as an ASGI app (FastAPI wrapped in the spec gate).
+
+    `options` (the account's time zone, page sizes) may be changed by the caller while the app runs.
+    """
+    options = options if options is not None else JiraSiteOptions()
     app = FastAPI(title="Jira sandbox", openapi_url=None, docs_url=None, redoc_url=None)
     add_sandbox_routes(app, recorder)
-    _register(app, state, cloud=True)
-    _register(app, state, cloud=False)
+    add_jira_inspect_routes(app, state)
+    register_people_routes(app, state)
+    _register(app, state, cloud=True, options=options)
+    _register(app, state, cloud=False, options=options)
 
     @app.get("/browse/{key}", response_class=HTMLResponse)
     def browse(key: str) -> HTMLResponse:

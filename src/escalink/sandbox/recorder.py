@@ -102,6 +102,16 @@ class CallRecorder:
     def since(self, mark: int, vendor: str | None = None) -> list[RecordedCall]:
         return [c for c in self.calls(vendor) if c.seq > mark]
 
+    def sent_too_early(self, vendor: str, until: float, in_flight: float = 0.05) -> list[RecordedCall]:
+        """Calls to `vendor` that arrived after a 429 had told the client to wait until `until` (epoch
+        seconds: a storm's end, which its Retry-After always points at), less those that were already
+        on their way when that first 429 was answered (`in_flight` seconds)."""
+        calls = self.calls(vendor)
+        first = next((c.time for c in calls if c.status == 429), None)
+        if first is None:
+            return []
+        return [c for c in calls if first + in_flight < c.time < until - in_flight]
+
     def spec_violations(self, vendor: str | None = None) -> list[RecordedCall]:
         return [c for c in self.calls(vendor) if c.spec_errors]
 

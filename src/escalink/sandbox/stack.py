@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ def start_stack(
     `background_sync` runs the inbound webhook processor as `escalink serve` does; tests and the demo
     leave it off and call `container.inbound.process_pending()` themselves, at moments they choose.
     """
+    # With the background on, jobs go through the embedded queue as in `escalink serve`; without it,
+    # they run inside each request, so tests and the demo see every step finished when answered.
+    settings.setdefault("jobs_backend", "embedded" if background_sync else "immediate")
+    if settings["jobs_backend"] == "embedded" and "jobs_queue_path" not in settings:
+        settings["jobs_queue_path"] = str(Path(tempfile.mkdtemp(prefix="escalink-queue-")) / "queue.db")
     emulators = start_emulators(port + 1 if port else 0, port + 2 if port else 0, faults=faults)
     try:
         cfg = sandbox_settings(emulators, flavor=flavor, database_url=database_url, **settings)

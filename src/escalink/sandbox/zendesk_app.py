@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from escalink.sandbox.inspect_routes import add_zendesk_inspect_routes
 from escalink.sandbox.recorder import CallRecorder, Rejection, SpecGate, add_sandbox_routes
 from escalink.sandbox.zendesk_state import RecordInvalid, ZendeskState, ZTicket, ZUser, now_iso
 
@@ -73,6 +74,7 @@ def create_zendesk_app(state: ZendeskState, recorder: CallRecorder) -> Any:
     """The emulator as an ASGI app (FastAPI wrapped in the spec gate)."""
     app = FastAPI(title="Zendesk sandbox", openapi_url=None, docs_url=None, redoc_url=None)
     add_sandbox_routes(app, recorder)
+    add_zendesk_inspect_routes(app, state)
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/")

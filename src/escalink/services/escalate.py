@@ -1,21 +1,25 @@
 """Use case: escalate a Zendesk ticket into Jira.
 
 Order matters for "nothing half-written": everything that can refuse the
-escalation (policy, Jira's create screen and allowed values, the ticket and its
-attachments) is checked before the first write. After the issue exists, later
-steps (attachments, remote link, ticket update) are attempted one by one and
-their outcome is reported instead of hiding a created issue behind an error.
+escalation (policy, PHI, Jira's create screen and allowed values, the ticket and
+its attachments) is checked before anything is stored. Then the escalation and
+its create job are stored in one transaction (the outbox) and workers do the
+vendor writes (`escalation_jobs`): the answer reports what they did within the
+wait, or that the work is queued and will be retried.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 import structlog
 
+from escalink.domain import errors
 from escalink.domain.draft import Decision, EscalationDraft, PhiAction, Problem
 from escalink.domain.errors import Conflict, DraftRejected, EscalinkError, NotFound, VendorUnavailable
 from escalink.domain.phi import FieldFinding, PhiBlocked
@@ -24,18 +28,28 @@ from escalink.policy.engine import evaluate, to_issue_spec
 from escalink.policy.schema import Policy
 from escalink.ports.audit import AuditEntry, AuditLog, NullAuditLog, label_counts, short_code
 from escalink.ports.helpdesk import Helpdesk
-from escalink.ports.store import LinkRecord, Store
+from escalink.ports.jobs import Dispatcher, JobRecord, NewJob
+from escalink.ports.store import EscalationRecord, LinkRecord
 from escalink.ports.tracker import Tracker
-from escalink.services.phi_guard import Guarded, PhiGuard, chosen_attachments, content_hash
+from escalink.services.escalation_jobs import (
+    ATTACHMENT,
+    CREATE,
+    FOLLOW_UPS,
+    ZENDESK_UPDATE,
+    EscalationStores,
+    attachment_payload,
+    escalation_label,
+    spec_payload,
+    step_name,
+)
+from escalink.services.phi_guard import PhiGuard, chosen_attachments, content_hash
+
+__all__ = ["EscalationResult", "EscalationService", "escalation_label"]
 
 log = structlog.get_logger(__name__)
 
 
-def escalation_label(escalation_id: str) -> str:
-    """The Jira label that ties an issue to the escalation that created it."""
-    return f"escalink-{escalation_id.replace('-', '')[:12]}"
-
-
+FINAL_STATES = ("done", "incomplete", "failed")
 RESUME_HINT = "The issue exists: resume this escalation later; escalating again would create a second issue."
 SEVERAL_ISSUES = (
     "This ticket was already linked to {keys}. Best practice is one Jira issue per Zendesk ticket: "
@@ -101,18 +115,25 @@ class Preview:
 
 
 class EscalationService:
-    """Validates drafts and performs escalations through the ports."""
+    """Validates drafts and queues escalations as durable jobs, then reports what the jobs did."""
 
     def __init__(
         self,
         policy: Policy,
         helpdesk: Helpdesk,
         tracker: Tracker,
-        store: Store,
+        store: EscalationStores,
         guard: PhiGuard,
         options: EscalationOptions | None = None,
         audit: AuditLog | None = None,
+        *,
+        dispatcher: Dispatcher,
+        wait_seconds: float = 20.0,
     ):
+        self.dispatcher = dispatcher
+        self.wait_seconds = wait_seconds
+        # Warnings known only when the draft is checked, kept for the answer to that request.
+        self._warnings: dict[str, tuple[list[Problem], int]] = {}
         self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.guard = guard
         self.policy = policy
@@ -133,14 +154,31 @@ class EscalationService:
         problems += self.guard.override_problems(draft.phi_action, draft.phi_override_reason)
         return Preview(decision, spec, tuple(findings), self.guard.redacted_preview(texts, findings), tuple(problems))
 
-    def escalate(self, draft: EscalationDraft) -> EscalationResult:
+    def escalate(
+        self, draft: EscalationDraft, *, idempotency_key: str | None = None, wait_seconds: float | None = None
+    ) -> EscalationResult:
+        """Check everything, then record the escalation and its create job in one transaction and wait
+        (up to `wait_seconds`) for the jobs. A repeated `idempotency_key` answers with the first escalation."""
+        if idempotency_key:
+            held = self.store.escalation_by_key(idempotency_key)
+            if held is not None:
+                if held.ticket_id != draft.ticket_id:
+                    raise Conflict("This Idempotency-Key was used for another ticket.", problems=[
+                        Problem("Idempotency-Key", "reused", f"Used for ticket #{held.ticket_id}.")])
+                return self.result_of(held.id, wait_seconds=wait_seconds)
         preview = self.validate(draft)
         if not preview.ok:
             texts = self.guard.texts(preview.spec, {}, []) if preview.spec else self._raw_texts(draft)
             self._refuse(draft, preview.findings, preview.redacted, preview.problems, texts)
         spec = preview.spec
         assert spec is not None  # preview.ok implies a spec
-        omitted = self.tracker.check_issue(spec)
+        try:
+            omitted, checked = self.tracker.check_issue(spec), True
+        except VendorUnavailable as exc:
+            # Jira is busy (429 storm, outage): the draft is accepted and the create job checks the
+            # fields before creating, so the agent's escalation waits in the queue instead of being lost.
+            log.warning("escalation.check_deferred", ticket=draft.ticket_id, error=type(exc).__name__)
+            omitted, checked = [], False
         attachments = self._chosen_attachments(draft)
         names = {a.id: a.file_name for a in attachments}
         order = [a.id for a in attachments]
@@ -164,76 +202,103 @@ class EscalationService:
                 problems=[Problem("ticket_id", "incomplete_escalation", f"{first.jira_key} is incomplete.")],
             )
         already = self.store.links_for_ticket(draft.ticket_id)
-        escalation_id = self.store.start_escalation(
+        if guarded.note_lines:
+            # PHI stays in Zendesk and is never stored by Escalink: the note is written now, while the
+            # text is in hand, before any Jira text points to it. If Zendesk refuses, nothing is sent.
+            self.helpdesk.update_ticket(draft.ticket_id, TicketUpdate(internal_note="\n".join([
+                "Kept out of Jira because it may be PHI (the Jira issue's text points to this note):",
+                *[f"- {line}" for line in guarded.note_lines]])))
+        escalation_id = str(uuid.uuid4())
+        # Each issue carries its escalation's label, so a create whose answer was lost can be found.
+        spec = dataclasses.replace(spec, labels=(*spec.labels, escalation_label(escalation_id)))
+        sent_hash = content_hash(list(self.guard.texts(spec, guarded.file_names, order).values()))
+        payload = {
+            "spec": spec_payload(spec),
+            "attachments": [attachment_payload(a, guarded.file_names[a.id]) for a in attachments],
+            "note": {"hold": self.options.hold_after_escalation, "tags": list(self.options.tags),
+                     "linked_issues_field_id": self.options.linked_issues_field_id,
+                     "phi_note_written": bool(guarded.note_lines)},
+            "agent_email": draft.agent_email, "phi_findings": label_counts(findings), "content_hash": sent_hash,
+            "phi_code": f"phi={draft.phi_action}" if findings else "",
+            "checked": checked,
+        }
+        stored_id = self.store.start_escalation(
             ticket_id=draft.ticket_id,
             agent_email=draft.agent_email,
             issue_type=spec.issue_type,
             area=draft.area,
             request_type=spec.request_type,
             priority=spec.priority,
+            idempotency_key=idempotency_key,
+            jobs=[NewJob(CREATE, payload, ticket_id=draft.ticket_id)],
+            escalation_id=escalation_id,
         )
+        if stored_id != escalation_id:  # the same Idempotency-Key won a race a moment ago
+            return self.result_of(stored_id, wait_seconds=wait_seconds)
         if findings:
             outbound = {**self.guard.texts(original, {}, []), **file_texts}
             self._record_phi(draft, draft.phi_action, findings, escalation_id, outbound)
-        # Each issue carries its escalation's label, so a create whose answer was lost can be found.
-        spec = dataclasses.replace(spec, labels=(*spec.labels, escalation_label(escalation_id)))
-        try:
-            issue = self._create_once(spec, escalation_id)
-        except EscalinkError as exc:
-            self.store.finish_escalation(escalation_id, state="failed", error_code=type(exc).__name__)
-            self.audit.record(AuditEntry(
-                actor=draft.agent_email, action="escalation.failed", outcome="failed", ticket_id=draft.ticket_id,
-                phi_findings=label_counts(findings), detail_code=type(exc).__name__,
-            ))
-            raise
-        self.store.record_issue_created(escalation_id, issue_id=issue.id, key=issue.key)
-        log.info("escalation.issue_created", escalation=escalation_id, ticket=draft.ticket_id, issue=issue.key,
-                 phi_findings=len(findings), phi_action=str(draft.phi_action))
+        log.info("escalation.queued", escalation=escalation_id, ticket=draft.ticket_id, phi_findings=len(findings),
+                 phi_action=str(draft.phi_action), attachments=len(attachments))
+        warnings = ([Problem(f, "left_blank", OMITTED_MESSAGES.get(f, f"{f} left blank in Jira")) for f in omitted]
+                    + list(preview.decision.warnings) + _several_issues(already))
+        self._warnings[escalation_id] = (warnings, len(findings))
+        self.dispatcher.dispatch([j.id for j in self.store.jobs(escalation_id=escalation_id, limit=10)])
+        return self.result_of(escalation_id, wait_seconds=wait_seconds)
 
+    # --- results ------------------------------------------------------------------------------------
+
+    def result_of(self, escalation_id: str, *, wait_seconds: float | None = None) -> EscalationResult:
+        """The escalation as its jobs left it, after waiting up to `wait_seconds` for them to settle.
+
+        A create that was refused for good raises its error, as a synchronous create would."""
+        rec = self._settle_wait(escalation_id, self.wait_seconds if wait_seconds is None else wait_seconds)
+        jobs = self.store.jobs(escalation_id=escalation_id, limit=1000)
+        create = next((j for j in jobs if j.kind == CREATE), None)
+        if rec.state == "failed" and create is not None and create.state == "dead":
+            raise error_from(create.error_code, create.last_error)
+        warnings, phi_findings = self._warnings.pop(escalation_id, ([], 0))
+        key = rec.jira_key or ""
+        update = next((j for j in jobs if j.kind == ZENDESK_UPDATE), None)
+        omitted = tuple(update.payload.get("omitted", [])) if update else ()
         result = EscalationResult(
-            escalation_id=escalation_id,
-            ticket_id=draft.ticket_id,
-            issue=issue,
-            issue_type=spec.issue_type,
-            request_type=None if "request_type" in issue.omitted_fields else spec.request_type,
-            priority=spec.priority,
-            zendesk_status=None,
-            state="created",
-            warnings=[Problem(f, "left_blank", OMITTED_MESSAGES.get(f, f"{f} left blank in Jira")) for f in omitted]
-            + list(preview.decision.warnings)
-            + _several_issues(already),
-            phi_findings=len(findings),
+            escalation_id=rec.id, ticket_id=rec.ticket_id,
+            issue=CreatedIssue(rec.jira_issue_id or "", key, self.tracker.issue_url(key) if key else "", omitted),
+            issue_type=rec.issue_type, request_type=None if "request_type" in omitted else rec.request_type,
+            priority=rec.priority, zendesk_status=None, state=rec.state, warnings=warnings, phi_findings=phi_findings,
         )
-        for att in attachments:
-            result.attachments.append(self._copy_attachment(issue, att, guarded.file_names[att.id], result))
-        self._step(result, "remote_link", lambda: self._add_remote_link(issue, draft.ticket_id))
-        update_ok = self._step(
-            result, "zendesk_update", lambda: self._update_ticket(draft.ticket_id, issue, spec, guarded)
-        )
-        if update_ok:
-            result.zendesk_status = "hold" if self.options.hold_after_escalation else None
-        failed = [s.step for s in result.steps if not s.ok]
-        result.state = "incomplete" if failed else "done"
-        self.store.finish_escalation(escalation_id, state=result.state, error_code=",".join(failed) or None)
-        self.audit.record(AuditEntry(
-            actor=draft.agent_email, action="escalation.created", ticket_id=draft.ticket_id, issue_id=issue.id,
-            issue_key=issue.key, phi_findings=label_counts(findings),
-            content_hash=content_hash(list(self.guard.texts(spec, guarded.file_names, order).values())),
-            detail_code=short_code([result.state, f"phi={draft.phi_action}" if findings else ""]),
-        ))
+        if create is not None and create.state != "done":
+            result.steps.append(StepOutcome("create", False, _pending_detail(create)))
+        for job in jobs:
+            if job.kind not in FOLLOW_UPS:
+                continue
+            ok = job.state == "done"
+            detail = "" if ok else (f"{job.last_error or ''} {RESUME_HINT}".strip() if job.state == "dead"
+                                    else _pending_detail(job))
+            result.steps.append(StepOutcome(step_name(job), ok, detail))
+            if job.kind == ATTACHMENT:
+                att = job.payload["attachment"]
+                result.attachments.append(AttachmentCopy(int(att["id"]), str(job.payload["file_name"]), ok))
+            if job.kind == ZENDESK_UPDATE and ok:
+                result.zendesk_status = "hold" if self.options.hold_after_escalation else None
         return result
 
-    def _create_once(self, spec: IssueSpec, escalation_id: str) -> CreatedIssue:
-        """Create the issue; when the answer is lost (timeout, 5xx), look for it before giving up, so a
-        later attempt never makes a second issue for this escalation."""
-        try:
-            return self.tracker.create_issue(spec)
-        except VendorUnavailable:
-            found = self.tracker.find_by_label(escalation_label(escalation_id))
-            if found is None:
-                raise
-            log.warning("escalation.create_answer_lost", escalation=escalation_id, issue=found.key)
-            return dataclasses.replace(found, omitted_fields=tuple(self.tracker.check_issue(spec)))
+    def _settle_wait(self, escalation_id: str, wait_seconds: float) -> EscalationRecord:
+        """Poll until the escalation is final, its jobs are only waiting for a later retry, or time is up."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            rec = self.store.get_escalation(escalation_id)
+            if rec is None:
+                raise NotFound(f"No escalation {escalation_id}.")
+            if rec.state in FINAL_STATES or time.monotonic() >= deadline:
+                return rec
+            active = [j for j in self.store.jobs(escalation_id=escalation_id, limit=1000)
+                      if j.state in ("pending", "running")]
+            soon = datetime.now(UTC) + timedelta(seconds=1)
+            if self.dispatcher.immediate or all(j.state == "pending" and j.next_try_at and j.next_try_at > soon
+                                                for j in active):
+                return rec
+            time.sleep(0.05)
 
     def _raw_texts(self, draft: EscalationDraft) -> dict[str, str]:
         """Outbound texts of a draft the policy refused (scanned all the same: one answer, every problem)."""
@@ -288,61 +353,21 @@ class EscalationService:
             ) from exc
         return chosen_attachments(comments, draft.attachment_ids, draft.ticket_id)
 
-    def _copy_attachment(
-        self, issue: CreatedIssue, att: Attachment, file_name: str, result: EscalationResult
-    ) -> AttachmentCopy:
-        def copy() -> None:
-            content = self.helpdesk.download_attachment(att.content_url)
-            self.tracker.add_attachment(issue.id, file_name, content, att.content_type)
 
-        ok = self._step(result, f"attachment:{att.id}", copy)
-        return AttachmentCopy(att.id, file_name, ok)
+def _pending_detail(job: JobRecord) -> str:
+    if job.state == "running":
+        return "In progress."
+    when = f" at {job.next_try_at:%H:%M:%S} UTC" if job.next_try_at else ""
+    why = f" after: {job.last_error}" if job.last_error else ""
+    return f"Queued; Escalink tries again{when}{why}".rstrip() + "."
 
-    def _add_remote_link(self, issue: CreatedIssue, ticket_id: int) -> None:
-        url = self.helpdesk.ticket_url(ticket_id)
-        # A stable globalId makes the link an upsert: a retried escalation never adds a second link.
-        global_id = f"{self.options.remote_link_namespace}:zendesk-ticket:{url}"
-        self.tracker.add_remote_link(issue.id, global_id, url, f"Zendesk ticket #{ticket_id}")
 
-    def _update_ticket(self, ticket_id: int, issue: CreatedIssue, spec: IssueSpec, guarded: Guarded) -> None:
-        lines = [f"Escalated to Jira {issue.key} ({spec.issue_type}): {issue.url}"]
-        if spec.request_type and "request_type" not in issue.omitted_fields:
-            lines.append(f"Request type: {spec.request_type}")
-        if spec.priority:
-            lines.append(f"Priority: {spec.priority}")
-        if self.options.hold_after_escalation:
-            lines.append("The ticket is on hold; it reopens when Jira has an update or response.")
-        if guarded.note_lines:
-            # PHI stays in Zendesk: the Jira text points here instead.
-            lines += ["", f"Kept out of {issue.key} because it may be PHI (the Jira text points to this note):"]
-            lines += [f"- {line}" for line in guarded.note_lines]
-        custom: dict[int, str] = {}
-        if self.options.linked_issues_field_id is not None:
-            keys = [link.jira_key for link in self.store.links_for_ticket(ticket_id)]
-            custom[self.options.linked_issues_field_id] = ", ".join(keys)
-        self.helpdesk.update_ticket(
-            ticket_id,
-            TicketUpdate(
-                internal_note="\n".join(lines),
-                status="hold" if self.options.hold_after_escalation else None,
-                add_tags=self.options.tags,
-                custom_fields=custom,
-            ),
-        )
-
-    @staticmethod
-    def _step(result: EscalationResult, name: str, action: Callable[[], None]) -> bool:
-        try:
-            action()
-        except EscalinkError as exc:
-            # The issue already exists: report the failed step instead of failing the escalation,
-            # so the agent sees the key and what is left to do.
-            log.warning("escalation.step_failed", escalation=result.escalation_id, ticket=result.ticket_id,
-                        step=name, error=type(exc).__name__)
-            result.steps.append(StepOutcome(name, False, f"{exc.message} {RESUME_HINT}"))
-            return False
-        result.steps.append(StepOutcome(name, True))
-        return True
+def error_from(code: str | None, message: str | None) -> EscalinkError:
+    """The domain error a dead job recorded, rebuilt for the answer."""
+    cls = getattr(errors, code or "", None)
+    if isinstance(cls, type) and issubclass(cls, EscalinkError):
+        return cls(message or code or "failed")
+    return VendorUnavailable(message or "The escalation could not be created.")
 
 
 def _several_issues(already: list[LinkRecord]) -> list[Problem]:

@@ -14,8 +14,9 @@ are never logged; log lines carry ids, counts and short error codes only.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -77,6 +78,9 @@ class _TicketWork:
     reopen: bool = False
     record_ids: list[int] = field(default_factory=list)
     seen_comments: set[tuple[str, str, str]] = field(default_factory=set)
+    # Comments this note carries (issue id, comment id, kind) and the paragraph each became.
+    comments: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    resumed: bool = False  # a record of this ticket was being written when a process stopped
 
 
 @dataclass(slots=True)
@@ -88,6 +92,24 @@ class _RecordWork:
 
 # Outcome of one ticket update: ("updated" | "nothing" | "retry" | "failed", code)
 _Outcome = tuple[str, str]
+
+
+REFS = re.compile(r"\b(\d+)/(\d+)/(created|updated|deleted)\b")
+
+
+def refs_line(comments: dict[tuple[str, str, str], str]) -> str:
+    """The last line of a sync note: which Jira comments it carries (issue id/comment id/kind)."""
+    return "(Escalink refs: " + " ".join("/".join(k) for k in comments) + ")"
+
+
+def noted_refs(bodies: Iterable[str]) -> set[tuple[str, str, str]]:
+    """Every comment ref in the Escalink ref lines of a ticket's comments."""
+    found: set[tuple[str, str, str]] = set()
+    for body in bodies:
+        for line in body.splitlines():
+            if line.startswith("(Escalink refs:"):
+                found.update((a, b, c) for a, b, c in REFS.findall(line))
+    return found
 
 
 def _utc_now() -> datetime:
@@ -226,13 +248,19 @@ class InboundSync(InboundReceiver):
             t = tickets.setdefault(ticket_id, _TicketWork())
             told = decision
             comment = decision.comment
+            seen: tuple[str, str, str] | None = None
             if comment is not None and comment.comment_id is not None:
-                # Jira Server sends one comment twice (comment_created and issue_commented).
+                # Jira Server sends one comment twice (comment_created and issue_commented); webhook
+                # replays and reconciliation bring it again later: each is noted once per ticket.
                 seen = (issue_id, comment.comment_id, comment.kind)
-                if seen in t.seen_comments:
-                    told = replace(decision, comment=None)
-                t.seen_comments.add(seen)
+                if seen in t.seen_comments or self.store.noted_comments(ticket_id, [seen]):
+                    told, seen = replace(decision, comment=None), None
+                else:
+                    t.seen_comments.add(seen)
             paragraphs = describe(event, told, key)
+            if seen is not None and paragraphs:
+                t.comments[seen] = paragraphs[-1]
+            t.resumed = t.resumed or work.record.started_at is not None
             section = t.issues.setdefault(issue_id, IssueSection(key, self.tracker.issue_url(key), []))
             section.key, section.url = key, self.tracker.issue_url(key)  # the latest key wins
             section.paragraphs.extend(paragraphs)
@@ -295,7 +323,22 @@ class InboundSync(InboundReceiver):
         elif work.reopen and status != "open":
             new_status = "open"
             footer = "Escalink reopened this ticket because of the Jira update."
+        if work.resumed and work.comments:
+            # A note may have reached Zendesk just before a process stopped: what it holds is not repeated.
+            there = noted_refs(c.body for c in self.helpdesk.list_comments(ticket_id))
+            done = [k for k in work.comments if k in there]
+            if done:
+                self.store.mark_noted(ticket_id, done)
+                gone = {work.comments.pop(k) for k in done}
+                for section in sections:
+                    section.paragraphs = [p for p in section.paragraphs if p not in gone]
+                sections = [s for s in sections if s.paragraphs]
+                if not sections and not work.extra:
+                    return "nothing", "duplicate"
         note = render_note(sections, work.extra, footer)
+        if work.comments:
+            note += "\n\n" + refs_line(work.comments)
+        self.store.mark_inbound_started(work.record_ids)
         try:
             self.helpdesk.update_ticket(ticket_id, TicketUpdate(internal_note=note, status=new_status))
         except NotFound:
@@ -306,6 +349,7 @@ class InboundSync(InboundReceiver):
             return "failed", "zendesk_rejected"
         except EscalinkError as exc:
             return "retry", f"zendesk_{type(exc).__name__}"
+        self.store.mark_noted(ticket_id, list(work.comments))
         kept = work.reopen and new_status is None and status != "open"
         self.audit.record(AuditEntry(
             actor=SYSTEM_ACTOR, action="ticket.reopened" if new_status == "open" else "ticket.noted",

@@ -10,9 +10,11 @@ sent twice.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 
@@ -22,9 +24,10 @@ from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, Comment, TicketUpdate
 from escalink.ports.audit import SYSTEM_ACTOR, AuditEntry, AuditLog, NullAuditLog, label_counts, short_code
 from escalink.ports.helpdesk import Helpdesk
+from escalink.ports.jobs import Dispatcher, JobRecord, JobStore
 from escalink.ports.store import LinkRecord, Store
 from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, LinkStore, NotifyStore
-from escalink.ports.tracker import Tracker
+from escalink.services.notify_jobs import CommentingTracker
 from escalink.services.notify_text import (
     COMMENT_FIELD,
     FilePlan,
@@ -34,7 +37,6 @@ from escalink.services.notify_text import (
     file_field,
     guard_notice,
     ref_of,
-    render_comment,
 )
 from escalink.services.phi_guard import PhiGuard, chosen_attachments, content_hash
 from escalink.services.roles import Caller, NotAllowed, Role, require
@@ -53,16 +55,8 @@ SEVERAL_ISSUES = (
 )
 
 
-class NotifyStores(Store, LinkStore, NotifyStore, Protocol):
-    """The store ports this use case needs (SqlStore implements all three)."""
-
-
-class CommentingTracker(Tracker, Protocol):
-    """The tracker port plus comments (JiraTracker implements it)."""
-
-    def add_comment(self, issue_id: str, text: str) -> str:
-        """Add a comment; returns its id. Never repeated after an ambiguous failure."""
-        ...
+class NotifyStores(Store, LinkStore, NotifyStore, JobStore, Protocol):
+    """The store ports this use case needs (SqlStore implements them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +118,8 @@ class NotifyService:
         *,
         max_attachment_bytes: int,
         audit: AuditLog | None = None,
+        dispatcher: Dispatcher,
+        wait_seconds: float = 20.0,
     ) -> None:
         self.audit: AuditLog = audit if audit is not None else NullAuditLog()
         self.helpdesk = helpdesk
@@ -131,8 +127,10 @@ class NotifyService:
         self.store = store
         self.guard = guard
         self.max_attachment_bytes = max_attachment_bytes
-        # One process serves a ticket's sidebar: these stop a double click from sending twice.
-        self._retrying: set[int] = set()
+        self.dispatcher = dispatcher
+        self.wait_seconds = wait_seconds
+        self._context: dict[str, tuple[str, dict[str, int], str | None]] = {}
+        # One process serves a ticket's sidebar: this stops a double click from sending a hand-off twice.
         self._handing: set[int] = set()
         self._lock = threading.Lock()
 
@@ -155,20 +153,18 @@ class NotifyService:
             lines = [f"Kept out of the comment sent to {keys} because it may be PHI "
                      "(the Jira text points to this note):", *[f"- {line}" for line in prep.note_lines]]
             self.helpdesk.update_ticket(cmd.ticket_id, TicketUpdate(internal_note="\n".join(lines)))
+        plan = [f.detail("pending") for f in prep.files]
         notification_id, deliveries = self.store.create_notification(
             ticket_id=cmd.ticket_id, agent_email=cmd.caller.email, body=prep.body,
             attachment_ids=[f.id for f in prep.files],
             target_issue_id=prep.targets[0].jira_issue_id if cmd.target_issue else None,
-            targets=[(t.jira_issue_id, t.jira_key) for t in prep.targets],
+            targets=[(t.jira_issue_id, t.jira_key) for t in prep.targets], details=plan, with_jobs=True,
         )
-        plan = [f.detail("pending") for f in prep.files]
-        deliveries = [self.store.set_delivery(d.id, state="pending", details=plan, attempted=False)
-                      for d in deliveries]
-        contents = self._download(prep.files)
+        # Audit entries need what only this request knows (PHI counts, the hash of what was sent).
+        self._context[notification_id] = (cmd.caller.email, prep.labels, prep.texts_hash)
+        self.dispatcher.dispatch([j.id for d in deliveries for j in self.store.jobs(delivery_id=d.id, limit=5)])
         result.notification_id = notification_id
-        result.deliveries = [self._deliver(d, prep.body, prep.files, contents) for d in deliveries]
-        for d in result.deliveries:
-            self.audit.record(_delivery_entry(cmd.caller.email, None, d, prep.labels, prep.texts_hash))
+        result.deliveries = self._wait([d.id for d in deliveries])
         result.warnings = agent_warnings(result.deliveries, self.max_attachment_bytes)
         if len(prep.targets) > 1:
             keys = ", ".join(t.jira_key for t in prep.targets)
@@ -180,7 +176,7 @@ class NotifyService:
         return result
 
     def retry(self, ticket_id: int, delivery_id: int) -> DeliveryRecord:
-        """Send one failed receipt again; a receipt already sent is never sent twice."""
+        """Send one failed receipt again now (its job, not a second one); a sent receipt is never re-sent."""
         d = self.store.get_delivery(delivery_id)
         if d is None or d.ticket_id != ticket_id:
             raise NotFound(f"Ticket #{ticket_id} has no delivery {delivery_id}.",
@@ -189,27 +185,41 @@ class NotifyService:
             raise Conflict(f"Delivery {delivery_id} to {d.jira_key} was already sent; it is not sent again.",
                            problems=[Problem("delivery_id", "already_sent", f"Sent as Jira comment "
                                              f"{d.jira_comment_id}.")])
-        with self._lock:
-            if delivery_id in self._retrying:
-                raise Conflict(f"Delivery {delivery_id} is being retried right now.",
-                               problems=[Problem("delivery_id", "retrying", "Wait for the running retry.")])
-            self._retrying.add(delivery_id)
-        try:
+        jobs = self.store.jobs(delivery_id=delivery_id, limit=50)
+        if any(j.state == "running" for j in jobs):
+            raise Conflict(f"Delivery {delivery_id} is being retried right now.",
+                           problems=[Problem("delivery_id", "retrying", "Wait for the running retry.")])
+        now = datetime.now(UTC)
+        ids = [j.id for j in jobs if j.state in ("dead", "discarded", "pending")]
+        self.store.revive(ids, now=now)
+        self.store.due_now(ids, now=now)  # a job waiting for its back-off goes now: the agent asked
+        self.store.set_delivery(d.id, state="retrying", attempted=False, details=d.details, error=d.error)
+        self._context.setdefault(d.notification_id, (SYSTEM_ACTOR, {}, None))
+        self.dispatcher.dispatch(ids)
+        [out] = self._wait([delivery_id])
+        return out
+
+    def delivery_settled(self, d: DeliveryRecord, job: JobRecord, state: str) -> None:
+        """A delivery's job ended (sent, or dead-lettered): write its audit entry."""
+        actor, labels, texts_hash = self._context.get(d.notification_id, (SYSTEM_ACTOR, {}, None))
+        action = "notify.retried" if job.attempts > 1 and actor == SYSTEM_ACTOR else None
+        if texts_hash is None:
             notification = self.store.get_notification(d.notification_id)
-            if notification is None:
-                raise NotFound(f"The notification of delivery {delivery_id} is gone.")
-            d = self.store.set_delivery(d.id, state="retrying", attempted=False, details=d.details)
             files = [FilePlan.from_detail(x) for x in d.details]
-            previous = {int(str(x["attachment_id"])): x.get("outcome") for x in d.details}
-            contents = self._download([f for f in files if previous.get(f.id) != "attached"])
-            d = self._deliver(d, notification.body, files, contents)
-            # The retry endpoint carries no agent identity: the entry names Escalink as the actor.
-            sent = [t for t in (notification.body, *(f.file_name for f in files)) if t]
-            self.audit.record(_delivery_entry(SYSTEM_ACTOR, "notify.retried", d, {}, content_hash(sent)))
-            return d
-        finally:
-            with self._lock:
-                self._retrying.discard(delivery_id)
+            sent = [t for t in ((notification.body if notification else ""), *(f.file_name for f in files)) if t]
+            texts_hash = content_hash(sent)
+        self.audit.record(_delivery_entry(actor, action, d, labels, texts_hash))
+
+    def _wait(self, delivery_ids: Sequence[int]) -> list[DeliveryRecord]:
+        """The receipts once their jobs ran, or as they stand after `wait_seconds` (the jobs go on)."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            out = [d for i in delivery_ids if (d := self.store.get_delivery(i)) is not None]
+            busy = [j for i in delivery_ids for j in self.store.jobs(delivery_id=i, limit=5)
+                    if j.state == "running" or (j.state == "pending" and j.attempts == 0)]
+            if not busy or self.dispatcher.immediate or time.monotonic() >= deadline:
+                return out
+            time.sleep(0.05)
 
     # --- hand-offs ------------------------------------------------------------------------------
 
@@ -352,53 +362,6 @@ class NotifyService:
         ))
 
     # --- sending ----------------------------------------------------------------------------------
-
-    def _download(self, files: Sequence[FilePlan]) -> dict[int, bytes | str]:
-        """Each file once for all targets: its bytes, or why it goes as its address instead."""
-        out: dict[int, bytes | str] = {}
-        for f in files:
-            if f.sticky_reason:
-                continue
-            try:
-                out[f.id] = self.helpdesk.download_attachment(f.url)
-            except EscalinkError as exc:
-                log.warning("notify.download_failed", attachment=f.id, error=type(exc).__name__)
-                out[f.id] = exc.message
-        return out
-
-    def _deliver(self, d: DeliveryRecord, body: str, files: Sequence[FilePlan],
-                 contents: dict[int, bytes | str]) -> DeliveryRecord:
-        previous = {int(str(x["attachment_id"])): x for x in d.details}
-        details: list[dict[str, Any]] = []
-        linked: list[tuple[FilePlan, str]] = []
-        for f in files:
-            before = previous.get(f.id)
-            if before is not None and before.get("outcome") == "attached":
-                details.append(before)  # uploaded on an earlier attempt: never a second copy
-                continue
-            data = contents.get(f.id)
-            reason: str | None = f.sticky_reason
-            message: str | None = None
-            if reason is None and not isinstance(data, bytes):
-                reason, message = "download_failed", data
-            if reason is None and isinstance(data, bytes):
-                try:
-                    self.tracker.add_attachment(d.jira_issue_id, f.file_name, data, f.content_type)
-                except EscalinkError as exc:
-                    reason, message = "upload_failed", exc.message
-            if reason is None:
-                details.append(f.detail("attached"))
-            else:
-                details.append(f.detail("linked", reason, message))
-                linked.append((f, reason))
-        ref = ref_of(d.notification_id)
-        try:
-            comment_id = self.tracker.add_comment(d.jira_issue_id, render_comment(body, linked, d.ticket_id, ref))
-        except EscalinkError as exc:
-            log.warning("notify.delivery_failed", ticket=d.ticket_id, issue=d.jira_key, ref=ref,
-                        error=type(exc).__name__)
-            return self.store.set_delivery(d.id, state="failed", error=exc.message[:500], details=details)
-        return self.store.set_delivery(d.id, state="sent", jira_comment_id=comment_id, details=details)
 
 
 def _delivery_entry(

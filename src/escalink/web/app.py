@@ -8,9 +8,11 @@ from escalink import __version__
 from escalink.bootstrap import Container
 from escalink.web import problems
 from escalink.web.api.audit import router as audit_router
+from escalink.web.api.jobs import router as jobs_router
 from escalink.web.api.routes import router as api_router
 from escalink.web.api.tickets import router as tickets_router
 from escalink.web.lifespan import sync_lifespan
+from escalink.web.webhooks.fast_path import WebhookFastPath
 from escalink.web.webhooks.routes import router as webhooks_router
 
 
@@ -27,6 +29,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(tickets_router)
     app.include_router(webhooks_router)
     app.include_router(audit_router)
+    app.include_router(jobs_router)
+    app.add_middleware(WebhookFastPath)  # answers the webhook POSTs ahead of routing
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

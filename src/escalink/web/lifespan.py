@@ -1,25 +1,38 @@
-"""What runs beside the web app while it serves: the inbound processor."""
+"""What runs beside the web app while it serves: job workers (embedded mode) and the sweeper."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 
 from escalink.bootstrap import Container
-from escalink.services.sync_worker import SyncWorker
+
+log = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
 async def sync_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Runs the inbound processor while the app serves (off when sync_poll_seconds is 0)."""
+    """Embedded mode runs the job workers in this process; every mode sweeps (off when
+    sync_poll_seconds is 0: then jobs run only when dispatched, as in tests)."""
     c: Container = app.state.container
-    worker = SyncWorker(c.inbound, c.settings.sync_poll_seconds) if c.settings.sync_poll_seconds > 0 else None
-    if worker is not None:
-        worker.start()
+    embedded = c.settings.jobs_backend == "embedded"
+    if embedded:
+        # In embedded mode this process is the only worker: a job still marked running was cut short
+        # by the previous run (a crash, SIGKILL) and can be taken again at once.
+        released = c.store.release_leases()
+        if released:
+            log.warning("jobs.leases_released", jobs=released)
+        c.queue.start_embedded(c.settings.jobs_workers)
+    sweeping = c.settings.sync_poll_seconds > 0
+    if sweeping:
+        c.sweeper.start()
     try:
         yield
     finally:
-        if worker is not None:
-            worker.stop()
+        if sweeping:
+            c.sweeper.stop()
+        if embedded:
+            c.queue.stop_embedded()

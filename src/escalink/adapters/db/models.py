@@ -40,6 +40,7 @@ class Base(DeclarativeBase):
 
 class Escalation(Base):
     __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_escalations_idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -52,6 +53,8 @@ class Escalation(Base):
     jira_issue_id: Mapped[str | None] = mapped_column(String(32))
     jira_key: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
+    # The client's Idempotency-Key: the same request sent again gets the same escalation.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -109,6 +112,7 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set while a failed event waits
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a Zendesk write for it began
 
 
 class Notification(Base):
@@ -177,3 +181,59 @@ class AuditRecord(Base):
     phi_findings: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     detail_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class Job(Base):
+    """Durable work (the outbox): a vendor write to make, claimed by one worker at a time.
+
+    `dedupe_key` is unique among jobs that still hold it: it is cleared when a job ends, so the
+    same singleton (say, inbound processing) can be queued again afterwards.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, running, done, dead, discarded
+    ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    ordered: Mapped[bool] = mapped_column(default=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncCursor(Base):
+    """How far a periodic sync got (e.g. reconciliation: Jira updates seen up to this time)."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class NotedComment(Base):
+    """A Jira comment already written into a ticket's internal note: webhook replays, Jira Server's
+    double events and reconciliation must not note it twice."""
+
+    __tablename__ = "noted_comments"
+    __table_args__ = (UniqueConstraint("ticket_id", "jira_issue_id", "comment_id", "kind",
+                                       name="uq_noted_comment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(Integer)
+    jira_issue_id: Mapped[str] = mapped_column(String(32))
+    comment_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # created, updated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from escalink.adapters.db.audit_store import AuditTables
+from escalink.adapters.db.job_store import JobTables, add_jobs_in
 from escalink.adapters.db.models import Escalation, Link, PhiDecision
 from escalink.adapters.db.sync_store import SyncTables
+from escalink.ports.jobs import NewJob
 from escalink.ports.store import EscalationRecord, LinkRecord, PhiDecisionRecord
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -66,7 +70,7 @@ def _escalation(row: Escalation) -> EscalationRecord:
     )
 
 
-class SqlStore(SyncTables, AuditTables):
+class SqlStore(SyncTables, AuditTables, JobTables):
     """Store port over SQLAlchemy; one short transaction per call."""
 
     def __init__(self, engine: Engine):
@@ -85,8 +89,25 @@ class SqlStore(SyncTables, AuditTables):
         area: str | None,
         request_type: str | None,
         priority: str | None,
+        idempotency_key: str | None = None,
+        jobs: Sequence[NewJob] = (),
+        escalation_id: str | None = None,
     ) -> str:
-        escalation_id = str(uuid.uuid4())
+        escalation_id = escalation_id or str(uuid.uuid4())
+        try:
+            self._start(escalation_id, ticket_id=ticket_id, agent_email=agent_email, issue_type=issue_type, area=area,
+                        request_type=request_type, priority=priority, idempotency_key=idempotency_key, jobs=jobs)
+        except IntegrityError:
+            # The same Idempotency-Key sent twice at once: the first insert won; answer with its escalation.
+            held = self.escalation_by_key(idempotency_key) if idempotency_key else None
+            if held is None:
+                raise
+            return held.id
+        return escalation_id
+
+    def _start(self, escalation_id: str, *, ticket_id: int, agent_email: str, issue_type: str, area: str | None,
+               request_type: str | None, priority: str | None, idempotency_key: str | None,
+               jobs: Sequence[NewJob]) -> None:
         with self._session() as s, s.begin():
             s.add(
                 Escalation(
@@ -97,13 +118,28 @@ class SqlStore(SyncTables, AuditTables):
                     area=area,
                     request_type=request_type,
                     priority=priority,
-                    state="creating",
+                    state="queued" if jobs else "creating",
+                    idempotency_key=idempotency_key,
                 )
             )
-        return escalation_id
+            s.flush()
+            add_jobs_in(s, jobs, escalation_id=escalation_id)
 
-    def record_issue_created(self, escalation_id: str, *, issue_id: str, key: str) -> None:
+    def escalation_by_key(self, idempotency_key: str) -> EscalationRecord | None:
+        with self._session() as s:
+            row = s.scalar(select(Escalation).where(Escalation.idempotency_key == idempotency_key))
+            return _escalation(row) if row else None
+
+    def record_issue_created(
+        self, escalation_id: str, *, issue_id: str, key: str, job: tuple[int, str] | None = None,
+        follow_up: Sequence[NewJob] = (),
+    ) -> None:
+        """Store the issue and the link; with `job` (id, worker), that job is completed and its
+        follow-ups added in the same transaction (the outbox)."""
         with self._session() as s, s.begin():
+            if job is not None:
+                # The issue's texts are in Jira now: Escalink keeps no copy.
+                self.complete_in(s, job[0], worker=job[1], follow_up=follow_up, drop_payload=True)
             row = s.get_one(Escalation, escalation_id)
             row.jira_issue_id = issue_id
             row.jira_key = key

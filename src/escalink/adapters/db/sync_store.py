@@ -10,7 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from escalink.adapters.db.job_store import add_jobs_in
 from escalink.adapters.db.models import Delivery, Handoff, InboundEvent, Link, Notification
+from escalink.ports.jobs import NOTIFY_DELIVER, NewJob
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, InboundRecord, NotificationRecord
 
@@ -95,6 +97,22 @@ class SyncTables:
             return False
         return True
 
+    def mark_inbound_started(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self._sessions() as s, s.begin():
+            s.execute(update(InboundEvent).where(InboundEvent.id.in_(list(ids)), InboundEvent.started_at.is_(None))
+                      .values(started_at=datetime.now(UTC)))
+
+    def has_due_inbound(self, *, received_before: datetime, now: datetime) -> bool:
+        """Whether any pending delivery is old enough and not waiting for a later retry (one cheap query)."""
+        query = select(InboundEvent.id).where(
+            InboundEvent.status == "pending", InboundEvent.received_at <= received_before,
+            (InboundEvent.next_try_at.is_(None)) | (InboundEvent.next_try_at <= now),
+        ).limit(1)
+        with self._sessions() as s:
+            return s.scalar(query) is not None
+
     def pending_inbound(
         self, *, received_before: datetime, due_at: datetime | None = None, limit: int = 500
     ) -> list[InboundRecord]:
@@ -108,7 +126,7 @@ class SyncTables:
             rows = s.scalars(query.order_by(InboundEvent.id).limit(limit))
             return [
                 InboundRecord(r.id, r.source, r.delivery_id, r.event_type, r.issue_id, r.ticket_id, r.payload,
-                              r.status, r.attempts, r.received_at, r.next_try_at)
+                              r.status, r.attempts, r.received_at, r.next_try_at, r.started_at)
                 for r in rows
             ]
 
@@ -118,7 +136,7 @@ class SyncTables:
             if r is None:
                 return None
             return InboundRecord(r.id, r.source, r.delivery_id, r.event_type, r.issue_id, r.ticket_id, r.payload,
-                                 r.status, r.attempts, r.received_at, r.next_try_at)
+                                 r.status, r.attempts, r.received_at, r.next_try_at, r.started_at)
 
     def retry_inbound(self, inbound_id: int, *, attempts: int, next_try_at: datetime, error: str) -> None:
         with self._sessions() as s, s.begin():
@@ -149,6 +167,7 @@ class SyncTables:
     def create_notification(
         self, *, ticket_id: int, agent_email: str, body: str, attachment_ids: Sequence[int],
         target_issue_id: str | None, targets: Sequence[tuple[str, str]],
+        details: Sequence[dict[str, object]] = (), with_jobs: bool = False,
     ) -> tuple[str, list[DeliveryRecord]]:
         notification_id = str(uuid.uuid4())
         with self._sessions() as s, s.begin():
@@ -156,9 +175,14 @@ class SyncTables:
                                attachment_ids=list(attachment_ids), target_issue_id=target_issue_id))
             s.flush()
             rows = [Delivery(notification_id=notification_id, ticket_id=ticket_id, jira_issue_id=issue_id,
-                             jira_key=key, state="pending", attempts=0, details=[]) for issue_id, key in targets]
+                             jira_key=key, state="pending", attempts=0, details=list(details))
+                    for issue_id, key in targets]
             s.add_all(rows)
             s.flush()
+            if with_jobs:
+                # The outbox: each receipt and the job that delivers it commit together.
+                add_jobs_in(s, [NewJob(NOTIFY_DELIVER, ticket_id=ticket_id, delivery_id=r.id, ordered=False)
+                                for r in rows])
             return notification_id, [_delivery(r) for r in rows]
 
     def get_notification(self, notification_id: str) -> NotificationRecord | None:

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import httpx
 
 from escalink.adapters.http import Clock, Sleep, VendorHTTP, VendorProfile, utc_now
+from escalink.adapters.jira.activity import ActivityReader, account_zone, jql_datetime
+from escalink.adapters.jira.adf import adf_to_text
 from escalink.adapters.jira.fields import FieldCatalog, TTLCache
 from escalink.adapters.jira.mapper import Flavor, IssueMapper, MappedIssue
 from escalink.config import Settings
+from escalink.domain.activity import IssueActivity
 from escalink.domain.draft import Problem
-from escalink.domain.errors import VendorRejected, VendorUnavailable
+from escalink.domain.errors import TrackerMisconfigured, VendorRejected, VendorUnavailable
 from escalink.domain.records import CreatedIssue, IssueSpec, IssueView
 
 API_PREFIX: dict[str, str] = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
 # An agent who is missing from Jira today may be added tomorrow: remember a miss briefly only.
 NEGATIVE_USER_CACHE_SECONDS = 300.0
 VIEW_FIELDS = "summary,status,priority,assignee,updated"
+
+# JQL compares dates to the minute, in the searching account's time zone (see
+# activity.jql_datetime). The literal is also moved back by this margin, for what the
+# minute floor cannot absorb: a timestamp written a little before the search index has it.
+JQL_SAFETY_MARGIN = timedelta(minutes=2)
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
 
 
 def jira_profile(flavor: Flavor) -> VendorProfile:
@@ -61,8 +72,10 @@ class JiraTracker:
         cache_seconds: float = 3600.0,
         link_icon_url: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        project_key: str | None = None,
     ) -> None:
         self.http = http
+        self.project_key = project_key  # the project `updated_since` searches by default
         self.flavor: Flavor = flavor
         self.prefix = API_PREFIX[flavor]
         self.catalog = FieldCatalog(
@@ -87,8 +100,12 @@ class JiraTracker:
         sleep: Sleep = time.sleep,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        project_key: str | None = None,
     ) -> JiraTracker:
-        """Build from Settings; `transport` lets tests answer in place of Jira."""
+        """Build from Settings; `transport` lets tests answer in place of Jira.
+
+        `project_key` is the escalation project (from the policy), searched by `updated_since`.
+        """
         flavor: Flavor = settings.jira_flavor
         auth: httpx.Auth = (
             httpx.BasicAuth(settings.jira_email, settings.jira_api_token.get_secret_value())
@@ -108,6 +125,7 @@ class JiraTracker:
             cache_seconds=settings.discovery_cache_seconds,
             link_icon_url=icon,
             monotonic=monotonic,
+            project_key=project_key,
         )
 
     def close(self) -> None:
@@ -194,6 +212,17 @@ class JiraTracker:
         response = self.http.request("POST", f"{self.prefix}/issue/{issue_id}/comment", json={"body": body})
         return str(_json(response, self.http).get("id", ""))
 
+    def find_comment(self, issue_id: str, text: str) -> str | None:
+        """The id of the issue's comment whose text contains `text` (a marker line), newest first; None
+        if there is none. Used before posting again after an attempt whose answer was lost."""
+        comments = ActivityReader(self.http, self.prefix, cloud=self.flavor == "cloud")._all_comments(issue_id)
+        for c in reversed(comments):
+            body = c.get("body")
+            plain = adf_to_text(body) if isinstance(body, dict) else str(body or "")
+            if text in plain:
+                return str(c.get("id", ""))
+        return None
+
     def own_account(self) -> str:
         """Escalink's own Jira account (Cloud accountId, DC user name), to ignore its own changes; cached."""
         found: str = self._users.get_or_load(
@@ -237,6 +266,52 @@ class JiraTracker:
         if not exact and len(humans) == 1 and not humans[0].get("emailAddress"):
             return str(humans[0][id_key])
         return None
+
+    # --- "updated since" (reconciliation) ------------------------------------------------------
+
+    def updated_since(
+        self, since: datetime, *, limit: int = 500, project_key: str | None = None
+    ) -> list[IssueActivity]:
+        """Issues of the project updated at or after `since`, oldest update first, at most `limit`.
+
+        One JQL search (`project = "KEY" AND updated >= "yyyy/MM/dd HH:mm" ORDER BY updated ASC`),
+        paged; Cloud on POST /search/jql (nextPageToken), Data Center on POST /search (startAt).
+        Each issue comes with ALL its comments: when a search result carries only some of them,
+        the rest are read from the issue's comment list.
+
+        The date is written in the account's time zone (GET /myself, cached), floored to the
+        minute and moved back by JQL_SAFETY_MARGIN, so issues updated a little before `since`
+        come back too: callers de-duplicate. Because of the order, a result cut at `limit` is
+        safe to continue from the last `updated` it holds. `project_key` defaults to the
+        configured project.
+        """
+        if since.tzinfo is None or since.utcoffset() is None:
+            raise ValueError("updated_since needs a timezone-aware datetime")
+        project = project_key or self.project_key
+        if not project or not _PROJECT_KEY.fullmatch(project):
+            raise TrackerMisconfigured(
+                "Escalink has no valid Jira project key to search for recent changes: ask an admin to "
+                "check the policy's project.",
+                vendor=self.http.profile.key,
+            )
+        literal = jql_datetime(since - JQL_SAFETY_MARGIN, self.account_zone())
+        jql = f'project = "{project}" AND updated >= "{literal}" ORDER BY updated ASC'
+        return ActivityReader(self.http, self.prefix, cloud=self.flavor == "cloud").updated(jql, limit)
+
+    def account_zone(self) -> tzinfo | None:
+        """The time zone Jira reads JQL dates in for Escalink's account (/myself `timeZone`); cached.
+
+        None when Jira does not say or names a zone unknown here.
+        """
+        name: str = self._users.get_or_load(
+            "\x00timezone", self._myself_zone_name, ttl_for=lambda _: self._user_ttl
+        )
+        return account_zone(name)
+
+    def _myself_zone_name(self) -> str:
+        me = self.http.get_json(f"{self.prefix}/myself")
+        zone = me.get("timeZone") if isinstance(me, dict) else None
+        return zone if isinstance(zone, str) else ""
 
     def _map(self, spec: IssueSpec) -> MappedIssue:
         return self.mapper.map(spec, self.find_user(spec.reporter_email))

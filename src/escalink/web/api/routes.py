@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Header, Path, Response
 
 from escalink.bootstrap import Container
 from escalink.domain.draft import EscalationDraft, Problem
@@ -68,26 +68,42 @@ def phi_scan(body: PhiScanIn, c: Container = Depends(container)) -> PhiScanOut:
     return PhiScanOut(findings=[PhiFindingOut(**f) for f in findings_out(findings)], redacted=redacted)
 
 
-@router.post("/escalations", response_model=EscalationOut, status_code=201, responses=PROBLEMS,
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": EscalationOut, "description": "Stored; its jobs are still running or waiting to retry"},
+}
+
+
+@router.post("/escalations", response_model=EscalationOut, status_code=201, responses={**PROBLEMS, **ACCEPTED},
              summary="Escalate a ticket: create the Jira issue, link it, put the ticket on hold")
-def escalate(draft: EscalationDraft, c: Container = Depends(container)) -> EscalationOut:
-    return _escalation_out(c.escalations.escalate(draft))
+def escalate(
+    draft: EscalationDraft,
+    response: Response,
+    c: Container = Depends(container),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=128,
+                                         description="Send the same key again to get the same escalation"),
+) -> EscalationOut:
+    return _escalation_out(c.escalations.escalate(draft, idempotency_key=idempotency_key), response)
 
 
-@router.post("/escalations/{escalation_id}/resume", response_model=EscalationOut, responses=PROBLEMS,
+@router.post("/escalations/{escalation_id}/resume", response_model=EscalationOut, responses={**PROBLEMS, **ACCEPTED},
              summary="Finish an incomplete escalation: re-run only its failed steps (no second issue)")
-def resume(escalation_id: UUID, c: Container = Depends(container)) -> EscalationOut:
-    return _escalation_out(resume_escalation(c.escalations, str(escalation_id)))
+def resume(escalation_id: UUID, response: Response, c: Container = Depends(container)) -> EscalationOut:
+    out = _escalation_out(resume_escalation(c.escalations, str(escalation_id)), response)
+    if response.status_code == 201:
+        response.status_code = 200
+    return out
 
 
-def _escalation_out(r: EscalationResult) -> EscalationOut:
+def _escalation_out(r: EscalationResult, response: Response) -> EscalationOut:
+    # 202: stored and queued (Jira slow or down); the agent sees the steps and Escalink keeps trying.
+    response.status_code = 202 if r.state in ("queued", "created") else 201
     return EscalationOut(
         escalation_id=r.escalation_id,
         ticket_id=r.ticket_id,
         state=r.state,
-        jira_issue_id=r.issue.id,
-        jira_key=r.issue.key,
-        jira_url=r.issue.url,
+        jira_issue_id=r.issue.id or None,
+        jira_key=r.issue.key or None,
+        jira_url=r.issue.url or None,
         issue_type=r.issue_type,
         request_type=r.request_type,
         priority=r.priority,

@@ -45,10 +45,10 @@ class StepOut(BaseModel):
 class EscalationOut(BaseModel):
     escalation_id: str
     ticket_id: int
-    state: str
-    jira_issue_id: str
-    jira_key: str
-    jira_url: str
+    state: str = Field(description="queued (no issue yet), created (follow-up steps running), done, incomplete")
+    jira_issue_id: str | None
+    jira_key: str | None
+    jira_url: str | None
     issue_type: str
     request_type: str | None
     priority: str | None
