@@ -17,8 +17,9 @@ Usage: python benchmarks/chaos.py [--store sqlite|postgres] [--scale full|small]
    the issue carrying its label exists.
    Meanwhile a killer SIGKILLs Escalink (with --workers: serve, a worker, or all) every 3-10 s and restarts
    it on the same database. Requests cut off by a death are sent again, unchanged, once it answers.
-5. Faults are cleared, and the run waits until `GET /api/admin/jobs` shows nothing pending or running and no
-   pending inbound event for 13 s in a row, then compares both emulators' state with what was sent.
+5. Faults are cleared, and the run waits until Escalink is done: `GET /api/admin/jobs` shows nothing pending or
+   running and no pending inbound event, and nothing changed in either emulator for the last 13 s (two
+   reconciliation passes); then it compares both emulators' state with what was sent.
 
 The last line reads
 `chaos: store S escalations N events M lost L duplicate_issues D duplicate_notes E missing_notes F dead G`
@@ -47,7 +48,7 @@ from typing import Any
 
 import httpx
 from chaos_procs import EmulatorProcess, Escalink, base_env, drop_schema, flush_redis, pg_schema
-from chaos_traffic import Escalations, Replies, Stop, settle
+from chaos_traffic import Escalations, Replies, Stop, settle, vendor_mark
 
 from escalink.sandbox import chaos_cases
 from escalink.sandbox.chaos_check import Expected, compare, report_lines
@@ -184,12 +185,14 @@ def wait_and_collect(info: EmulatorInfo, escalink: Escalink, ticket_ids: list[in
     """Clear the faults, wait for Escalink to finish its work, read both emulators (kept in `workdir`)."""
     out = Settled(faults=set_faults(info.jira_url, None, 0))
     escalink.ensure_running()
-    try:
-        out.jobs, out.waited = settle(escalink.url, escalink.alive, quiet=QUIET_SECONDS, timeout=SETTLE_TIMEOUT)
-        out.dead = int(out.jobs["counts"]["dead"])
-    except Stop as exc:
-        out.error = str(exc)
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=120) as client:  # the call log of a full run is tens of thousands of calls
+        try:
+            out.jobs, out.waited = settle(
+                escalink.url, escalink.alive, lambda: vendor_mark(client, info.zendesk_url, info.jira_url, ticket_ids),
+                quiet=QUIET_SECONDS, timeout=SETTLE_TIMEOUT)
+            out.dead = int(out.jobs["counts"]["dead"])
+        except Stop as exc:
+            out.error = str(exc)
         out.jira = client.get(f"{info.jira_url}/_sandbox/state").raise_for_status().json()
         ids = ",".join(map(str, ticket_ids))
         out.zendesk = client.get(f"{info.zendesk_url}/_sandbox/state", params={"ids": ids}).raise_for_status().json()

@@ -274,11 +274,29 @@ def admin_jobs(client: httpx.Client) -> dict[str, Any]:
     return body
 
 
-def settle(url: str, alive: threading.Event, *, quiet: float, timeout: float) -> tuple[dict[str, Any], float]:
-    """Wait until Escalink reports no pending or running job and no pending inbound event for `quiet`
-    seconds in a row (so a reconciliation pass has run since); returns its last report and the wait."""
+def vendor_mark(client: httpx.Client, zendesk_url: str, jira_url: str, ticket_ids: list[int]) -> tuple[Any, ...]:
+    """A summary of what both emulators hold that changes whenever Escalink writes anything to them."""
+    zendesk = client.get(f"{zendesk_url}/_sandbox/state", params={"ids": ",".join(map(str, ticket_ids))})
+    jira = client.get(f"{jira_url}/_sandbox/state", params={"comments": "false"})
+    tickets, issues = zendesk.raise_for_status().json()["tickets"], jira.raise_for_status().json()["issues"]
+    return (
+        tuple((t["status"], tuple(t["tags"]), len(t["comments"])) for t in tickets),
+        tuple((i["key"], tuple(i["labels"]), i["attachments"], len(i["remote_links"])) for i in issues),
+    )
+
+
+def settle(url: str, alive: threading.Event, mark: Callable[[], object], *, quiet: float,
+           timeout: float) -> tuple[dict[str, Any], float]:
+    """Wait until Escalink has nothing left to do; returns its last report and how long that took.
+
+    Escalink's own periodic jobs (reconciliation every few seconds) keep its queue from staying empty
+    for long, so "nothing left" is: the vendors' state (`mark`) has not changed for `quiet` seconds,
+    long enough for two reconciliation passes, no inbound event was pending meanwhile, and the last
+    report shows no pending or running job and no pending inbound event.
+    """
     began = time.monotonic()
-    calm_since: float | None = None
+    last: object = None
+    stable_since = began
     with httpx.Client(base_url=url, timeout=10.0) as client:
         while True:
             alive.wait(timeout=5.0)
@@ -286,12 +304,13 @@ def settle(url: str, alive: threading.Event, *, quiet: float, timeout: float) ->
                 body = admin_jobs(client)
             except httpx.TransportError:
                 body = {}
+            now, current = time.monotonic(), mark()
             counts, inbound = body.get("counts") or {}, body.get("inbound") or {}
-            idle = bool(body) and counts.get("pending", 1) + counts.get("running", 1) == 0 \
-                and inbound.get("pending", 0) == 0
-            now = time.monotonic()
-            calm_since = (calm_since or now) if idle else None
-            if calm_since is not None and now - calm_since >= quiet:
+            inbound_busy = not body or inbound.get("pending", 0) > 0  # absent from the counts: none pending
+            if current != last or inbound_busy:
+                last, stable_since = current, now
+            idle = bool(body) and counts.get("pending", 1) + counts.get("running", 1) == 0 and not inbound_busy
+            if idle and now - stable_since >= quiet:
                 return body, now - began
             if now - began > timeout:
                 raise Stop(f"Escalink still had work after {timeout:.0f} s: {body}")

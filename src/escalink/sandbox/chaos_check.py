@@ -15,6 +15,9 @@ ticket ("chaos case <id>", which every chaos draft's summary starts with). Count
 - missing_notes: Jira replies found in no internal note of their ticket, and escalated (not lost)
   tickets without their "Escalated to Jira" note;
 - dead: jobs Escalink reports dead.
+
+Copies of replies (or of the escalation note) in PUBLIC comments are shown but not counted on
+their own: a reply that reached the ticket only publicly is already a missing note.
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ are never logged; log lines carry ids, counts and short error codes only.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +48,16 @@ from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundRecord
 from escalink.services.inbound_accept import InboundReceiver, Receipt
 from escalink.services.phi_guard import content_hash
-from escalink.services.sync_policy import IssueSection, decide, describe, drop_echoes, is_escalink_comment, render_note
+from escalink.services.sync_policy import (
+    IssueSection,
+    decide,
+    describe,
+    drop_echoes,
+    is_escalink_comment,
+    noted_refs,
+    refs_line,
+    render_note,
+)
 
 __all__ = ["InboundSync", "ProcessReport", "Receipt", "drop_echoes", "is_escalink_comment"]
 
@@ -92,24 +100,6 @@ class _RecordWork:
 
 # Outcome of one ticket update: ("updated" | "nothing" | "retry" | "failed", code)
 _Outcome = tuple[str, str]
-
-
-REFS = re.compile(r"\b(\d+)/(\d+)/(created|updated|deleted)\b")
-
-
-def refs_line(comments: dict[tuple[str, str, str], str]) -> str:
-    """The last line of a sync note: which Jira comments it carries (issue id/comment id/kind)."""
-    return "(Escalink refs: " + " ".join("/".join(k) for k in comments) + ")"
-
-
-def noted_refs(bodies: Iterable[str]) -> set[tuple[str, str, str]]:
-    """Every comment ref in the Escalink ref lines of a ticket's comments."""
-    found: set[tuple[str, str, str]] = set()
-    for body in bodies:
-        for line in body.splitlines():
-            if line.startswith("(Escalink refs:"):
-                found.update((a, b, c) for a, b, c in REFS.findall(line))
-    return found
 
 
 def _utc_now() -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from escalink.domain.events import CommentEvent, FieldChange, Ignored, IssueChanged, IssueDeleted, JiraEvent
@@ -193,3 +194,21 @@ def render_note(sections: list[IssueSection], extra: list[str], footer: str | No
     if footer:
         blocks.append(footer)
     return "\n\n".join(blocks)
+
+
+REFS = re.compile(r"\b(\d+)/(\d+)/(created|updated|deleted)\b")
+
+
+def refs_line(comments: dict[tuple[str, str, str], str]) -> str:
+    """The last line of a sync note: which Jira comments it carries (issue id/comment id/kind)."""
+    return "(Escalink refs: " + " ".join("/".join(k) for k in comments) + ")"
+
+
+def noted_refs(bodies: Iterable[str]) -> set[tuple[str, str, str]]:
+    """Every comment ref in the Escalink ref lines of a ticket's comments."""
+    found: set[tuple[str, str, str]] = set()
+    for body in bodies:
+        for line in body.splitlines():
+            if line.startswith("(Escalink refs:"):
+                found.update((a, b, c) for a, b, c in REFS.findall(line))
+    return found
