@@ -257,7 +257,8 @@ def test_a_comment_that_arrives_again_later_is_not_noted_twice(world: World) -> 
     world.jira_comment("Fixed in 8.15", comment_id="900", delivery_id="second")
     report = world.process(after=12)
     assert len(world.zendesk.updates) == 1 and report.ignored == 1
-    assert world.zendesk.updates[0][1].internal_note.endswith("(Escalink refs: 10001/900/created)")
+    note = world.zendesk.updates[0][1].internal_note
+    assert note.endswith("(Escalink refs: 10001/900/created)\n(Escalink ref sync 1)")
 
 
 def test_a_note_zendesk_took_just_before_a_crash_is_not_written_again(world: World) -> None:
@@ -275,3 +276,22 @@ def test_a_note_zendesk_took_just_before_a_crash_is_not_written_again(world: Wor
     report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
     assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
     assert world.store.noted_comments(104, [("10001", "901", "created")])
+
+
+def test_a_status_note_zendesk_took_just_before_a_crash_is_not_written_again(world: World) -> None:
+    hook = jira_change_webhook(issue_id="10001", issue_key="ESCA-1", changes=[("status", "Open", "Done")],
+                               secret=SECRET)
+    world.sync.accept_jira(hook.body, hook.headers)
+    real = world.store.mark_noted
+
+    def crash(ticket_id: int, keys: object) -> None:
+        raise RuntimeError("the process stops here")
+
+    world.store.mark_noted = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        world.process()  # Zendesk has the note (no comment in it: only the sync marker tells)
+    world.store.mark_noted = real  # type: ignore[method-assign]
+    assert world.zendesk.updates[0][1].internal_note.splitlines()[-1] == "(Escalink ref sync 1)"
+    restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5)
+    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
+    assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0

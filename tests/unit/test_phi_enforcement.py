@@ -9,6 +9,7 @@ from tests.unit.test_escalate_service import store as store  # noqa: F401  (fixt
 from escalink.adapters.db.store import SqlStore
 from escalink.domain.errors import DraftRejected
 from escalink.domain.phi import PhiBlocked
+from escalink.domain.records import Comment
 
 SLIPPED = {
     "summary": "Reminder names wrong program for Rosalind Quarry",
@@ -98,3 +99,33 @@ def test_decision_records_hold_no_text(store: SqlStore) -> None:
     service(store, FakeHelpdesk(), FakeTracker()).escalate(bug_draft(**SLIPPED, phi_action="move_to_internal_note"))
     dump = repr(store.phi_decisions(42))
     assert "Quarry" not in dump and "1971" not in dump
+
+
+class NotesVisible(FakeHelpdesk):
+    """A helpdesk whose ticket shows the internal notes written to it, as Zendesk does."""
+
+    def list_comments(self, ticket_id: int) -> list[Comment]:
+        notes = [c[1].internal_note for c in self.calls if c[0] == "update" and c[1].internal_note]
+        return [*super().list_comments(ticket_id),
+                *(Comment(100 + i, 900, n, False, "2026-01-01T00:00:00Z", ()) for i, n in enumerate(notes))]
+
+
+def test_phi_note_is_written_once_when_a_keyed_request_is_repeated_after_a_crash(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hd, tr = NotesVisible(), FakeTracker()
+    svc = service(store, hd, tr)
+    real_start = store.start_escalation
+    monkeypatch.setattr(store, "start_escalation", lambda **kw: (_ for _ in ()).throw(OSError("process died")))
+    draft = bug_draft(**SLIPPED, phi_action="move_to_internal_note")
+    with pytest.raises(OSError):
+        svc.escalate(draft, idempotency_key="k-1")  # the note is written, then the process dies
+    monkeypatch.setattr(store, "start_escalation", real_start)
+    result = svc.escalate(draft, idempotency_key="k-1")
+    notes = [c[1].internal_note for c in hd.calls
+             if c[0] == "update" and c[1].internal_note.startswith("Kept out of Jira")]
+    assert result.state == "done" and len(notes) == 1
+    assert notes[0].splitlines()[-1].startswith("(Escalink ref phi-note-")
+    svc.escalate(draft)  # without a key, a new request is a new escalation with a note of its own
+    phi_notes = [c for c in hd.calls if c[0] == "update" and c[1].internal_note.startswith("Kept out of Jira")]
+    assert len(phi_notes) == 2

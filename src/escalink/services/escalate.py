@@ -42,6 +42,7 @@ from escalink.services.escalation_jobs import (
     spec_payload,
     step_name,
 )
+from escalink.services.note_refs import has_ref, note_ref
 from escalink.services.phi_guard import PhiGuard, chosen_attachments, content_hash
 
 __all__ = ["EscalationResult", "EscalationService", "escalation_label"]
@@ -205,9 +206,11 @@ class EscalationService:
         if guarded.note_lines:
             # PHI stays in Zendesk and is never stored by Escalink: the note is written now, while the
             # text is in hand, before any Jira text points to it. If Zendesk refuses, nothing is sent.
-            self.helpdesk.update_ticket(draft.ticket_id, TicketUpdate(internal_note="\n".join([
-                "Kept out of Jira because it may be PHI (the Jira issue's text points to this note):",
-                *[f"- {line}" for line in guarded.note_lines]])))
+            ref = note_ref("phi-note", idempotency_key and f"{draft.ticket_id}:{idempotency_key}")
+            if not (idempotency_key and has_ref((c.body for c in self.helpdesk.list_comments(draft.ticket_id)), ref)):
+                self.helpdesk.update_ticket(draft.ticket_id, TicketUpdate(internal_note="\n".join([
+                    "Kept out of Jira because it may be PHI (the Jira issue's text points to this note):",
+                    *[f"- {line}" for line in guarded.note_lines], ref])))
         escalation_id = str(uuid.uuid4())
         # Each issue carries its escalation's label, so a create whose answer was lost can be found.
         spec = dataclasses.replace(spec, labels=(*spec.labels, escalation_label(escalation_id)))

@@ -53,7 +53,9 @@ from escalink.services.sync_policy import (
     decide,
     describe,
     drop_echoes,
+    events_line,
     is_escalink_comment,
+    noted_events,
     noted_refs,
     refs_line,
     render_note,
@@ -313,9 +315,13 @@ class InboundSync(InboundReceiver):
         elif work.reopen and status != "open":
             new_status = "open"
             footer = "Escalink reopened this ticket because of the Jira update."
-        if work.resumed and work.comments:
+        if work.resumed:
             # A note may have reached Zendesk just before a process stopped: what it holds is not repeated.
-            there = noted_refs(c.body for c in self.helpdesk.list_comments(ticket_id))
+            bodies = [c.body for c in self.helpdesk.list_comments(ticket_id)]
+            if set(work.record_ids) <= noted_events(bodies):
+                self.store.mark_noted(ticket_id, list(work.comments))
+                return "nothing", "duplicate"
+            there = noted_refs(bodies)
             done = [k for k in work.comments if k in there]
             if done:
                 self.store.mark_noted(ticket_id, done)
@@ -326,8 +332,7 @@ class InboundSync(InboundReceiver):
                 if not sections and not work.extra:
                     return "nothing", "duplicate"
         note = render_note(sections, work.extra, footer)
-        if work.comments:
-            note += "\n\n" + refs_line(work.comments)
+        note += "\n\n" + (refs_line(work.comments) + "\n" if work.comments else "") + events_line(work.record_ids)
         self.store.mark_inbound_started(work.record_ids)
         try:
             self.helpdesk.update_ticket(ticket_id, TicketUpdate(internal_note=note, status=new_status))

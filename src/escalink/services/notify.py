@@ -27,6 +27,7 @@ from escalink.ports.helpdesk import Helpdesk
 from escalink.ports.jobs import Dispatcher, JobRecord, JobStore
 from escalink.ports.store import LinkRecord, Store
 from escalink.ports.sync_store import DeliveryRecord, HandoffRecord, LinkStore, NotifyStore
+from escalink.services.note_refs import note_ref
 from escalink.services.notify_jobs import CommentingTracker
 from escalink.services.notify_text import (
     COMMENT_FIELD,
@@ -151,7 +152,8 @@ class NotifyService:
             # PHI stays in Zendesk: the note exists before any Jira text points to it.
             keys = ", ".join(t.jira_key for t in prep.targets)
             lines = [f"Kept out of the comment sent to {keys} because it may be PHI "
-                     "(the Jira text points to this note):", *[f"- {line}" for line in prep.note_lines]]
+                     "(the Jira text points to this note):", *[f"- {line}" for line in prep.note_lines],
+                     note_ref("phi-note")]
             self.helpdesk.update_ticket(cmd.ticket_id, TicketUpdate(internal_note="\n".join(lines)))
         plan = [f.detail("pending") for f in prep.files]
         notification_id, deliveries = self.store.create_notification(
@@ -271,6 +273,7 @@ class NotifyService:
         if prep.note_lines:
             lines += ["", "Kept out of that comment because it may be PHI (the Jira text points to this note):"]
             lines += [f"- {line}" for line in prep.note_lines]
+        lines.append(note_ref("handoff", str(h.id)))
         try:
             self.helpdesk.update_ticket(cmd.ticket_id, TicketUpdate(internal_note="\n".join(lines),
                                                                     add_tags=(HANDOFF_TAG,)))

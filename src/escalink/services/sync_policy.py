@@ -212,3 +212,16 @@ def noted_refs(bodies: Iterable[str]) -> set[tuple[str, str, str]]:
             if line.startswith("(Escalink refs:"):
                 found.update((a, b, c) for a, b, c in REFS.findall(line))
     return found
+
+
+EVENTS = re.compile(r"^\(Escalink ref sync ([\d,]+)\)$", re.M)
+
+
+def events_line(record_ids: Iterable[int]) -> str:
+    """The idempotency marker of a sync note: the stored webhook events (inbound records) it carries."""
+    return "(Escalink ref sync " + ",".join(str(i) for i in sorted(set(record_ids))) + ")"
+
+
+def noted_events(bodies: Iterable[str]) -> set[int]:
+    """Every inbound record id named in the sync markers of a ticket's comments."""
+    return {int(i) for body in bodies for group in EVENTS.findall(body) for i in group.split(",")}
