@@ -47,6 +47,7 @@ def test_every_jira_request_matches_the_spec(flavor: str, vendor: str) -> None:
         created.id, "zendesk-ticket=4242", "https://acme.zendesk.com/agent/tickets/4242", "Zendesk #4242"
     )
     jira.get_issue(created.id)
+    jira.attachment_names(created.id)
     kinds = {w.rsplit("/", 1)[-1] if "createmeta" not in w else "createmeta" for w in transport.checked}
     assert {"createmeta", "search", "issue", "attachments", "remotelink", created.id} <= kinds
     assert transport.errors == []

@@ -281,3 +281,22 @@ def test_live_jira_over_loopback(live: Emulators) -> None:
         assert cloud.get("/rest/api/3/search").status_code == 404  # old search is not emulated
     assert live.recorder.count("jira") >= 4
     assert live.recorder.spec_violations("jira-cloud")[-1].path == "/rest/api/3/search"
+
+
+def test_attachment_names_lists_what_was_uploaded(tmp_path: object) -> None:
+    from escalink.adapters.jira.client import JiraTracker
+    from escalink.domain.records import IssueSpec
+    from escalink.sandbox.runner import start_emulators
+    from escalink.sandbox.stack import sandbox_settings
+
+    with start_emulators() as emu:
+        jira = JiraTracker.from_settings(sandbox_settings(emu, flavor="cloud", database_url="sqlite://"),
+                                         project_key="ESCA")
+        issue = jira.create_issue(IssueSpec(
+            project_key="ESCA", issue_type="Bug", summary="Settings page shows 403", description="",
+            reporter_email=emu.seed.drafts()[0].agent_email, member_uuids=("3f1c2a9e-0b1d-4c2e-9a7b-5d6e7f8a9b0c",),
+            steps_to_reproduce=("Opened app", "Saw 403"), expected_result="Settings open", actual_result="403",
+            severity="High", priority="Critical", platform="iOS", labels=("escalink",)))
+        assert jira.attachment_names(issue.id) == set()
+        jira.add_attachment(issue.id, "notes.txt", b"fictional", "text/plain")
+        assert "notes.txt" in jira.attachment_names(issue.id)

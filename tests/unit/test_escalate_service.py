@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,10 @@ class FakeTracker:
 
     def add_attachment(self, issue_id: str, file_name: str, content: bytes, content_type: str) -> None:
         self.calls.append(("attach", file_name))
+
+    def attachment_names(self, issue_id: str) -> set[str]:
+        self.calls.append(("attachment_names", issue_id))
+        return {name for kind, name in self.calls if kind == "attach"}
 
     def add_remote_link(self, issue_id: str, global_id: str, url: str, title: str) -> None:
         self.calls.append(("link", global_id))
@@ -257,3 +262,15 @@ def test_the_same_idempotency_key_gives_the_same_escalation(store: SqlStore) -> 
     assert one.escalation_id == two.escalation_id and [c[0] for c in tr.calls].count("create") == 1
     with pytest.raises(Conflict):
         svc.escalate(bug_draft(ticket_id=43, attachment_ids=[]), idempotency_key="k-1")
+
+
+def test_a_retried_upload_whose_answer_was_lost_is_not_sent_twice(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    service(store, hd, tr).escalate(bug_draft())
+    job = store.jobs(kind="escalation.attachment")[0]
+    handler = EscalationJobs(hd, tr, store, NullAuditLog())  # type: ignore[arg-type]
+    handler.run(dataclasses.replace(job, attempts=2), "w")  # the first attempt's answer never came back
+    assert [c for c in tr.calls if c[0] == "attach"] == [("attach", "screen.png")]
+    tr.calls.clear()
+    handler.run(dataclasses.replace(job, attempts=1), "w")  # a first attempt does not look
+    assert [c[0] for c in tr.calls] == ["attach"]

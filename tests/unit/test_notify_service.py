@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,10 @@ class FakeTracker:
         if issue_id in self.fail_comment:
             raise VendorUnavailable("Jira is busy or unavailable (HTTP 500). Nothing is lost: try again.")
         return f"c{len(self.calls)}"
+
+    def attachment_names(self, issue_id: str) -> set[str]:
+        return {name for kind, i, name in self.calls if kind == "attach" and i == issue_id
+                and name not in self.fail_upload}
 
     def find_comment(self, issue_id: str, text: str) -> str | None:
         self.calls.append(("find_comment", issue_id, text))
@@ -290,3 +295,24 @@ def test_what_cannot_be_sent_is_refused_before_any_write(svc: NotifyService, tr:
         svc.notify(cmd())
     assert none.value.problems[0].code == "no_linked_issues"
     assert tr.calls == []
+
+
+def test_a_retried_delivery_does_not_upload_a_file_jira_took_before_the_answer_was_lost(
+    svc: NotifyService, store: SqlStore, tr: FakeTracker
+) -> None:
+    tr.fail_comment = {"10002"}
+    r = svc.notify(cmd(attachment_ids=(501,)))
+    failed = r.deliveries[1]
+    # As if the process died after the upload but before recording it: the file shows as not yet attached.
+    store.set_delivery(failed.id, state="failed", jira_comment_id=None,
+                       details=[{**x, "outcome": "pending"} for x in failed.details])
+    tr.fail_comment.clear()
+    tr.calls = [c for c in tr.calls if c[:2] != ("comment", "10002")]  # Jira never took that comment
+    uploads = [c for c in tr.calls if c[0] == "attach"]
+    job = store.jobs(delivery_id=failed.id)[0]
+    handler = NotifyJobs(FakeHelpdesk(), tr, store, NullAuditLog())  # type: ignore[arg-type]
+    handler.run(dataclasses.replace(job, attempts=job.attempts + 1), "w")  # the queue's own retry
+    again = store.get_delivery(failed.id)
+    assert again is not None and again.state == "sent"
+    assert [a["outcome"] for a in again.details] == ["attached"]
+    assert [c for c in tr.calls if c[0] == "attach"] == uploads  # the file was in Jira already

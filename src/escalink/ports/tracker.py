@@ -33,6 +33,10 @@ class Tracker(Protocol):
         """Upload one file to the issue."""
         ...
 
+    def attachment_names(self, issue_id: str) -> set[str]:
+        """The file names attached to the issue (how a retried upload tells it already went through)."""
+        ...
+
     def add_remote_link(self, issue_id: str, global_id: str, url: str, title: str) -> None:
         """Create or update (by `global_id`) a link from the issue to the ticket."""
         ...

@@ -108,8 +108,13 @@ class EscalationJobs:
                              self.tracker.issue_url(str(job.payload["issue_key"])))
         if job.kind == ATTACHMENT:
             att = Attachment(**job.payload["attachment"])
-            content = self.helpdesk.download_attachment(att.content_url)
-            self.tracker.add_attachment(issue.id, str(job.payload["file_name"]), content, att.content_type)
+            name = str(job.payload["file_name"])
+            # An upload whose answer was lost (timeout, a worker killed) may be in Jira already.
+            if job.attempts > 1 and name in self.tracker.attachment_names(issue.id):
+                log.warning("escalation.attachment_found_on_retry", job=job.id, issue=issue.key)
+            else:
+                content = self.helpdesk.download_attachment(att.content_url)
+                self.tracker.add_attachment(issue.id, name, content, att.content_type)
         elif job.kind == REMOTE_LINK:
             url = self.helpdesk.ticket_url(int(job.payload["ticket_id"]))
             # A stable globalId makes the link an upsert: a retried job never adds a second link.

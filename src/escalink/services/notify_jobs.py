@@ -85,7 +85,7 @@ class NotifyJobs:
         files = [FilePlan.from_detail(x) for x in d.details]
         previous = {int(str(x["attachment_id"])): x.get("outcome") for x in d.details}
         contents = self._download(d.notification_id, [f for f in files if previous.get(f.id) != "attached"])
-        self._deliver(d, notification.body, files, contents)
+        self._deliver(d, notification.body, files, contents, retried=job.attempts > 1)
         return JobResult()
 
     def settled(self, job: JobRecord, state: str, error_code: str | None, error: str | None) -> None:
@@ -120,14 +120,20 @@ class NotifyJobs:
         return out
 
     def _deliver(self, d: DeliveryRecord, body: str, files: Sequence[FilePlan],
-                 contents: dict[int, bytes | str]) -> None:
+                 contents: dict[int, bytes | str], retried: bool = False) -> None:
         previous = {int(str(x["attachment_id"])): x for x in d.details}
+        # An upload whose answer was lost may be in Jira already: a retry looks before sending again.
+        unsure = [f for f in files if (previous.get(f.id) or {}).get("outcome") != "attached"]
+        there = self.tracker.attachment_names(d.jira_issue_id) if retried and unsure else set()
         details: list[dict[str, Any]] = []
         linked: list[tuple[FilePlan, str]] = []
         for f in files:
             before = previous.get(f.id)
             if before is not None and before.get("outcome") == "attached":
                 details.append(before)  # uploaded on an earlier attempt: never a second copy
+                continue
+            if f.file_name in there:
+                details.append(f.detail("attached"))
                 continue
             data = contents.get(f.id)
             reason: str | None = f.sticky_reason

@@ -160,6 +160,11 @@ class JiraTracker:
             headers={"X-Atlassian-Token": "no-check"},
         )
 
+    def attachment_names(self, issue_id: str) -> set[str]:
+        response = self.http.request("GET", f"{self.prefix}/issue/{issue_id}", params={"fields": "attachment"})
+        fields = _json(response, self.http).get("fields") or {}
+        return {str(a.get("filename", "")) for a in fields.get("attachment") or [] if isinstance(a, dict)}
+
     def add_remote_link(self, issue_id: str, global_id: str, url: str, title: str) -> None:
         obj: dict[str, Any] = {"url": url, "title": title}
         icon: dict[str, str] = {"title": "Zendesk ticket"}
