@@ -27,6 +27,8 @@ ZENDESK_OPS: dict[str, list[str]] = {
     "/api/v2/tickets/{ticket_id}/comments": ["get"],
     "/api/v2/uploads": ["post"],
     "/api/v2/users/me": ["get"],
+    "/api/v2/users/{user_id}": ["get"],
+    "/api/v2/group_memberships": ["get"],
     "/api/v2/attachments/{attachment_id}": ["get"],
     "/api/v2/tickets": ["post"],
     "/api/v2/tickets/show_many": ["get"],
@@ -187,6 +189,11 @@ def patch_jira_dc(spec: dict[str, Any]) -> list[str]:
         "PUT /api/2/issue/{issueIdOrKey}/properties/{propertyKey} body: {type: string, format: json} -> {} "
         "(the server stores any JSON value); marked required"
     )
+    schemas["IssueBean"]["properties"]["fields"]["additionalProperties"] = {}
+    patches.append(
+        "IssueBean.fields.additionalProperties: {type: object} -> {} (field values are strings, numbers, arrays "
+        "and null as well: summary, updated, labels; seen in every search and get-issue answer)"
+    )
     return patches
 
 
@@ -225,6 +232,17 @@ def patch_zendesk(spec: dict[str, Any]) -> list[str]:
     schemas["TicketUpdateInput"]["properties"]["custom_fields"]["items"] = pair
     patches.append(
         "TicketUpdateInput.custom_fields.items: CustomFieldObject (a field definition) -> {id, value} pair"
+    )
+    # ListGroupMemberships declares the path parameters user_id and group_id, which exist only on
+    # its documented alternative paths (/api/v2/users/{user_id}/group_memberships and
+    # /api/v2/groups/{group_id}/memberships). The sidebar's sign-in reads one agent's groups.
+    listing = spec["paths"].pop("/api/v2/group_memberships")["get"]
+    by_user = {**listing, "operationId": "ListUserGroupMemberships",
+               "parameters": [{"$ref": "#/components/parameters/UserId"}]}
+    spec["paths"]["/api/v2/users/{user_id}/group_memberships"] = {"get": by_user}
+    patches.append(
+        "GET /api/v2/group_memberships (whose user_id/group_id parameters are path parameters of its "
+        "documented alternative paths) -> GET /api/v2/users/{user_id}/group_memberships"
     )
     return patches
 

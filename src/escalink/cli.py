@@ -16,6 +16,7 @@ from escalink.jobs_cli import jobs_app, worker
 from escalink.logs import configure as configure_logging
 from escalink.phi.cli import phi_app
 from escalink.policy.cli import policy_app
+from escalink.zendesk_app_cli import zendesk_app
 
 app = typer.Typer(help="Escalate Zendesk tickets into Jira, safely.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy", help="Show or check the escalation policy.")
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit", help="Export the audit log as JSON lines.")
 app.add_typer(jobs_app, name="jobs", help="Durable jobs: list, retry or discard dead-lettered ones.")
 app.command("worker")(worker)
+app.add_typer(zendesk_app, name="zendesk-app")
 
 
 @app.command()

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     api_token: SecretStr = Field(
         SecretStr(""), description="When set, /api requests need 'Authorization: Bearer <token>'"
     )
+    ui_session_secret: SecretStr = Field(
+        SecretStr(""), description="Signs sidebar session cookies; set one value on every process (random if unset)")
+    ui_session_hours: float = Field(8.0, description="How long a sidebar session lasts before Zendesk must sign again")
+    zaf_public_key: str = Field(
+        "", description="Public key of the Zendesk app (its public_key.pem): PEM text or a path to the file; "
+        "without it the sidebar refuses every sign-in")
+    zaf_issuer: str = Field(
+        "", description='Expected "iss" of Zendesk\'s token: the account host, e.g. "acme.zendesk.com" '
+        "(the host of zendesk_url if unset)")
+    zaf_audience: str = Field(
+        "", description='Expected "aud" of Zendesk\'s token: the app installation, '
+        "https://SUBDOMAIN.zendesk.com/api/v2/apps/installations/<installation id>.json")
     links_cache_seconds: float = Field(30.0, description="How long live Jira details of linked issues are reused")
 
     zendesk_url: str = Field("", description="https://SUBDOMAIN.zendesk.com")

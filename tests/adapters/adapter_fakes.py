@@ -303,6 +303,12 @@ class FakeZendesk:
                     }
                 },
             )
+        if m := re.fullmatch(r"GET /api/v2/users/(\d+)", route):
+            return httpx.Response(200, json={"user": {"id": int(m.group(1)), "name": "Robin Finch",
+                                                      "email": "robin.finch@example.com", "role": "agent"}})
+        if m := re.fullmatch(r"GET /api/v2/users/(\d+)/group_memberships", route):
+            return httpx.Response(200, json={"group_memberships": [
+                {"id": 1, "user_id": int(m.group(1)), "group_id": 360002, "default": True}]})
         if re.fullmatch(r"PUT /api/v2/tickets/(\d+)", route):
             return httpx.Response(200, json={"ticket": {"id": 1}, "audit": {"id": 2}})
         return httpx.Response(404, json={"error": "InvalidEndpoint", "description": route})

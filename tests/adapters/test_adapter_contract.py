@@ -59,6 +59,8 @@ def test_every_zendesk_request_matches_the_spec() -> None:
     zendesk = ZendeskHelpdesk.from_settings(zendesk_settings(), transport, sleep=Waits())
     assert len(zendesk.list_comments(4242)) == 5
     zendesk.get_ticket(4242)
+    agent = zendesk.get_agent(901)
+    assert (agent.email, agent.group_ids) == ("robin.finch@example.com", (360002,))
     zendesk.update_ticket(
         4242,
         TicketUpdate(
@@ -68,7 +70,7 @@ def test_every_zendesk_request_matches_the_spec() -> None:
             custom_fields={360001: "ESCA-101"},
         ),
     )
-    assert len(transport.checked) == 5
+    assert len(transport.checked) == 7
     assert transport.errors == []
 
 

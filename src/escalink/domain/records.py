@@ -26,6 +26,16 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """A helpdesk agent as the helpdesk knows them now: the sidebar's sign-in reads it."""
+
+    id: int
+    email: str
+    name: str
+    group_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TicketUpdate:
     """Everything Escalink changes on a ticket, sent as ONE update request."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from escalink.domain.records import Comment, TicketUpdate
+from escalink.domain.records import AgentProfile, Comment, TicketUpdate
 
 
 class Helpdesk(Protocol):
@@ -27,4 +27,12 @@ class Helpdesk(Protocol):
 
     def ticket_url(self, ticket_id: int) -> str:
         """The agent-facing address of the ticket."""
+        ...
+
+
+class AgentDirectory(Protocol):
+    """Who an agent is: the token Zendesk signs for the sidebar names only the user."""
+
+    def get_agent(self, user_id: int) -> AgentProfile:
+        """E-mail, name and group ids of the user; NotFound when there is no such user."""
         ...

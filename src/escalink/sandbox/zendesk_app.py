@@ -91,6 +91,29 @@ def create_zendesk_app(state: ZendeskState, recorder: CallRecorder) -> Any:
     def users_me(request: Request) -> Any:
         return {"user": agent(request).to_json(base(request))}
 
+    @app.get("/api/v2/users/{user_id}")
+    def show_user(request: Request, user_id: int) -> Any:
+        with state.lock:
+            user = state.users.get(user_id)
+            if user is None:
+                return JSONResponse(NOT_FOUND, status_code=404)
+            return {"user": user.to_json(base(request))}
+
+    @app.get("/api/v2/users/{user_id}/group_memberships")
+    def user_group_memberships(request: Request, user_id: int) -> Any:
+        with state.lock:
+            user = state.users.get(user_id)
+            if user is None:
+                return JSONResponse(NOT_FOUND, status_code=404)
+            memberships = [
+                {"id": user.id * 1000 + n, "user_id": user.id, "group_id": g, "default": n == 0,
+                 "url": f"{base(request)}/api/v2/group_memberships/{user.id * 1000 + n}.json",
+                 "created_at": "2024-01-02T09:00:00Z", "updated_at": "2024-01-02T09:00:00Z"}
+                for n, g in enumerate(user.group_ids)
+            ]
+        return {"group_memberships": memberships, "next_page": None, "previous_page": None,
+                "count": len(memberships)}
+
     @app.get("/api/v2/tickets/show_many")
     def show_many(request: Request, ids: str) -> Any:
         with state.lock:

@@ -24,6 +24,7 @@ class ZUser:
     name: str
     email: str
     role: str = "end-user"  # "agent" | "admin" | "end-user"
+    group_ids: list[int] = field(default_factory=list)  # agents' groups (group memberships)
 
     def to_json(self, base_url: str) -> dict[str, Any]:
         return {

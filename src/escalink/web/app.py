@@ -12,6 +12,7 @@ from escalink.web.api.jobs import router as jobs_router
 from escalink.web.api.routes import router as api_router
 from escalink.web.api.tickets import router as tickets_router
 from escalink.web.lifespan import sync_lifespan
+from escalink.web.ui import routes as ui
 from escalink.web.webhooks.fast_path import WebhookFastPath
 from escalink.web.webhooks.routes import router as webhooks_router
 
@@ -30,6 +31,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(audit_router)
     app.include_router(jobs_router)
+    ui.install(app, container)
     app.add_middleware(WebhookFastPath)  # answers the webhook POSTs ahead of routing
 
     @app.get("/healthz", include_in_schema=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,9 +77,15 @@ def _kebab(name: str) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
+        if request.url.path.startswith("/app/"):
+            from escalink.web.ui.deps import error_page
+
+            err = EscalinkError(detail)
+            err.status, err.title = exc.status_code, title
+            return error_page(request, err)
         return problem_response(exc.status_code, title, detail, kind=f"http-{exc.status_code}",
                                 headers=getattr(exc, "headers", None))
 
@@ -93,7 +99,11 @@ def install(app: FastAPI) -> None:
                                 kind="invalid-request")
 
     @app.exception_handler(EscalinkError)
-    async def _domain(_: Request, exc: EscalinkError) -> JSONResponse:
+    async def _domain(request: Request, exc: EscalinkError) -> Response:
+        if request.url.path.startswith("/app/"):
+            from escalink.web.ui.deps import error_page  # the sidebar shows errors as HTML
+
+            return error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if isinstance(exc, VendorUnavailable) and exc.retry_after:
             headers = {"Retry-After": str(int(exc.retry_after + 0.999))}

@@ -12,7 +12,7 @@ import httpx
 from escalink.adapters.http import Clock, Sleep, VendorHTTP, VendorProfile, utc_now
 from escalink.config import Settings
 from escalink.domain.errors import VendorUnavailable
-from escalink.domain.records import Attachment, Comment, TicketUpdate
+from escalink.domain.records import AgentProfile, Attachment, Comment, TicketUpdate
 
 PAGE_SIZE = 100  # Zendesk's maximum for comments
 MAX_PAGES = 60  # a ticket holds at most 5000 comments: 50 pages, plus room
@@ -83,6 +83,18 @@ class ZendeskHelpdesk:
             status=str(raw.get("status") or ""),
             tags=tuple(str(t) for t in raw.get("tags") or ()),
         )
+
+    def get_agent(self, user_id: int) -> AgentProfile:
+        body = self.http.get_json(f"/api/v2/users/{user_id}")
+        raw = body.get("user") if isinstance(body, dict) else None
+        if not isinstance(raw, dict):
+            raise _unreadable()
+        # The documented per-user path of List Memberships; an agent belongs to a handful of groups.
+        listing = self.http.get_json(f"/api/v2/users/{user_id}/group_memberships")
+        memberships = listing.get("group_memberships") if isinstance(listing, dict) else None
+        groups = tuple(int(m["group_id"]) for m in memberships or [] if isinstance(m, dict) and "group_id" in m)
+        return AgentProfile(id=int(raw.get("id", user_id)), email=str(raw.get("email") or ""),
+                            name=str(raw.get("name") or ""), group_ids=groups)
 
     def list_comments(self, ticket_id: int) -> list[Comment]:
         """All comments, oldest first; inline images appear as attachments with `inline=True`."""
