@@ -18,6 +18,7 @@ from escalink.adapters.jira.activity import jql_datetime
 from escalink.adapters.jira.webhook import parse_jira_webhook
 from escalink.config import Settings
 from escalink.domain.errors import TrackerMisconfigured, VendorRejected
+from escalink.domain.events import IssueChanged
 from escalink.sandbox.contract import SpecValidator
 from escalink.sandbox.jira_app import create_jira_app
 from escalink.sandbox.jira_people import transition
@@ -26,7 +27,7 @@ from escalink.sandbox.jira_state import BUG, JiraIssue, JiraState, JiraUser, now
 from escalink.sandbox.recorder import CallRecorder
 from escalink.sandbox.runner import ServerThread
 from escalink.sandbox.seed import apply_seed, load_seed
-from escalink.services.reconcile import comment_created_webhook
+from escalink.services.reconcile import comment_created_webhook, issue_updated_webhook
 from escalink.services.sync_policy import drop_echoes
 
 MARKER = "(sent from Zendesk ticket #101 via Escalink, ref 1a2b3c4d)"
@@ -246,6 +247,64 @@ def test_escalink_comment_found_by_reconciliation_is_still_an_echo(site: Site) -
 
     assert drop_echoes(event, tracker.own_account()) == (None, "own_change")
     assert drop_echoes(event, "") == (None, "escalink_comment")  # the marker survives the round trip too
+
+
+# --- histories ----------------------------------------------------------------------------------
+
+
+def test_transitions_come_back_as_history_entries(site: Site, engineer: JiraUser) -> None:
+    now = datetime.now(UTC)
+    issue = site.issue("escalated", now - timedelta(hours=1))
+    started = transition(site.state, issue, "In Progress", by=engineer)
+    resolved = transition(site.state, issue, "Resolved", by=engineer)
+    assert started and resolved and transition(site.state, issue, "Resolved") is None  # no change, no entry
+
+    (activity,) = site.tracker().updated_since(now - timedelta(minutes=1))
+
+    assert [c.id for c in activity.changes] == [started["id"], resolved["id"]] and activity.changes_complete
+    first, second = activity.changes
+    assert first.author is not None and first.author.display_name == "Jordan Pike"
+    cloud = site.flavor == "cloud"
+    assert (first.author.account_id, first.author.name) == ((engineer.account_id, None) if cloud else (None, "jpike"))
+    (item,) = second.items
+    assert (item.field, item.field_id, item.field_type) == ("status", "status" if cloud else None, "jira")
+    assert (item.from_value, item.from_string, item.to_value, item.to_string) == ("3", "In Progress", "5", "Resolved")
+    assert second.created == datetime.fromisoformat(resolved["created"]) == activity.updated
+
+    event = parse_jira_webhook(json.dumps(issue_updated_webhook(activity, second)).encode(), {}).event
+    assert isinstance(event, IssueChanged)
+    assert (event.changelog_id, event.issue_id, event.issue_key) == (resolved["id"], issue.id, issue.key)
+    assert event.actor_account == (engineer.account_id if cloud else "jpike")
+    assert [(c.category, c.from_string, c.to_string) for c in event.changes] == [("status", "In Progress", "Resolved")]
+
+
+def test_escalink_own_changes_found_by_reconciliation_are_echoes(site: Site) -> None:
+    now = datetime.now(UTC)
+    issue = site.issue("escalated", now - timedelta(hours=1))
+    tracker = site.tracker()
+    tracker.add_attachment(issue.id, "screenshot.png", b"\x89PNG", "image/png")
+    tracker.add_remote_link(issue.id, "zendesk-ticket-101", "https://example.zendesk.com/agent/tickets/101",
+                            "Zendesk ticket #101")
+
+    (activity,) = tracker.updated_since(now - timedelta(minutes=1))
+
+    assert [[i.field for i in c.items] for c in activity.changes] == [["Attachment"], ["RemoteIssueLink"]]
+    for change in activity.changes:
+        event = parse_jira_webhook(json.dumps(issue_updated_webhook(activity, change)).encode(), {}).event
+        assert drop_echoes(event, tracker.own_account()) == (None, "own_change")
+
+
+def test_cloud_sends_only_the_latest_history_entries(site: Site, engineer: JiraUser) -> None:
+    site.options.cloud_changelog_histories = 2
+    now = datetime.now(UTC)
+    issue = site.issue("busy", now - timedelta(hours=1))
+    made = [transition(site.state, issue, s, by=engineer) for s in ("In Progress", "Resolved", "Reopened")]
+    (activity,) = site.tracker().updated_since(now - timedelta(minutes=1))
+    ids = [h["id"] for h in made if h]
+    if site.flavor == "cloud":
+        assert [c.id for c in activity.changes] == ids[1:] and not activity.changes_complete
+    else:  # Data Center sends every entry
+        assert [c.id for c in activity.changes] == ids and activity.changes_complete
 
 
 # --- refusals -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,15 @@ from escalink.domain.events import CommentEvent, FieldChange, Ignored, IssueChan
 from escalink.policy import PolicyFileError, load_policy, parse_policy, shipped_policy_path
 from escalink.policy.sync import SYNC_CATEGORIES, SyncPolicy
 from escalink.services.inbound import drop_echoes, is_escalink_comment
-from escalink.services.sync_policy import categories_of, decide, describe
+from escalink.services.sync_policy import (
+    categories_of,
+    decide,
+    describe,
+    noted_refs,
+    refs_line,
+    refs_of,
+    without_refs,
+)
 
 SYNC = load_policy().sync
 OWN = "712020:escalink"
@@ -190,3 +199,43 @@ def test_comments_escalink_posts_are_recognised_as_jira_renders_them(flavor: str
     rendered = adf.adf_to_text(adf.text_to_adf(posted)) if flavor == "cloud" else wiki.text_to_wiki(posted)
     assert is_escalink_comment(rendered)
     assert not is_escalink_comment(rendered + "\n\nA person's answer below the quoted comment.")
+
+
+# --- what a note carries once per ticket --------------------------------------------------------
+
+TRANSITION = replace(change("status", with_comment=comment()), changelog_id="40001")
+MOVED = replace(change(previous_key="ESCA-1"), changelog_id="40002")
+CHANGE_REF, COMMENT_REF = ("10001", "40001", "changed"), ("10001", "30001", "created")
+
+# event, refs noted before, what is left to tell: (categories, previous key) or None
+LEFT: list[tuple[str, JiraEvent, set[tuple[str, str, str]], tuple[set[str], str | None] | None]] = [
+    ("nothing noted", TRANSITION, set(), ({"status", "comment_created"}, None)),
+    ("the change noted", TRANSITION, {CHANGE_REF}, ({"comment_created"}, None)),
+    ("the comment noted", TRANSITION, {COMMENT_REF}, ({"status"}, None)),
+    ("both noted", TRANSITION, {CHANGE_REF, COMMENT_REF}, None),
+    ("a noted move is not told again", MOVED, {("10001", "40002", "changed")}, None),
+    ("another change noted", MOVED, {CHANGE_REF}, ({"issue_moved"}, "ESCA-1")),
+    ("a noted comment", comment(), {COMMENT_REF}, None),
+    ("a change without history id", change("status"), {CHANGE_REF}, ({"status"}, None)),
+    ("a deleted issue has no refs", DELETED, {CHANGE_REF, COMMENT_REF}, ({"issue_deleted"}, None)),
+]
+
+
+@pytest.mark.parametrize(("event", "noted", "left"), [c[1:] for c in LEFT], ids=[c[0] for c in LEFT])
+def test_what_is_left_once_parts_were_noted(
+    event: JiraEvent, noted: set[tuple[str, str, str]], left: tuple[set[str], str | None] | None
+) -> None:
+    rest = without_refs(event, noted)
+    if left is None:
+        assert rest is None
+        return
+    assert rest is not None and categories_of(rest) == left[0]
+    assert getattr(rest, "previous_key", None) == left[1]
+
+
+def test_refs_of_a_change_and_its_comment_round_trip_through_the_note() -> None:
+    assert refs_of(TRANSITION) == [CHANGE_REF, COMMENT_REF]
+    line = refs_line(refs_of(TRANSITION))
+    assert line == "(Escalink refs: 10001/40001/changed 10001/30001/created)"
+    assert noted_refs([f"Jira update on ESCA-1\n\n{line}\n(Escalink ref sync 7)"]) == {CHANGE_REF, COMMENT_REF}
+    assert noted_refs(["(Escalink refs: 10001/40001/renamed)"]) == set()

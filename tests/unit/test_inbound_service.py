@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from escalink.adapters.db.store import SqlStore, make_engine, upgrade_to_head
+from escalink.domain.activity import ActivityUser, ChangeActivity, ChangeItem, IssueActivity
 from escalink.domain.draft import Problem
 from escalink.domain.errors import NotFound, VendorRejected, VendorUnavailable
 from escalink.domain.records import Comment, TicketUpdate
 from escalink.policy import load_policy
 from escalink.policy.sync import SyncPolicy
-from escalink.sandbox.replies import JiraPerson, jira_change_webhook, jira_comment_webhook, sign_jira
+from escalink.sandbox.replies import ENGINEER, JiraPerson, jira_change_webhook, jira_comment_webhook, sign_jira
 from escalink.services.inbound import InboundSync, ProcessReport
+from escalink.services.reconcile import Reconciler
 
 SECRET = "s3cret"
 OWN = JiraPerson("712020:escalink", "escalink", "Escalink Integration")
@@ -295,3 +297,70 @@ def test_a_status_note_zendesk_took_just_before_a_crash_is_not_written_again(wor
     restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5)
     report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
     assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
+
+
+# --- changes found by reconciliation ------------------------------------------------------------
+
+
+@dataclass
+class OneIssueJira:
+    """Jira's "updated since" search, answering one issue whose history holds one status change."""
+
+    history_id: str
+    author: JiraPerson
+
+    def updated_since(self, since: datetime, *, limit: int = 500, project_key: str | None = None
+                      ) -> list[IssueActivity]:
+        moment = datetime.now(UTC) - timedelta(minutes=1)
+        who = ActivityUser(self.author.account_id, None, self.author.display_name)
+        item = ChangeItem("status", "status", "jira", "3", "In Progress", "10002", "Done")
+        return [IssueActivity("10001", "ESCA-1", moment, "Done", changes=(ChangeActivity(self.history_id, who, moment,
+                                                                                          (item,)),))]
+
+
+def reconcile(world: World, history_id: str, author: JiraPerson = ENGINEER) -> int:
+    jira = OneIssueJira(history_id, author)
+    report = Reconciler(jira, world.store, project_key="ESCA", clock=lambda: datetime.now(UTC),
+                        overlap=timedelta(minutes=5)).run()
+    return report.changes_recorded
+
+
+def status_webhook(world: World, history_id: str) -> None:
+    hook = jira_change_webhook(issue_id="10001", issue_key="ESCA-1", changes=[("status", "In Progress", "Done")],
+                               secret=SECRET, changelog_id=history_id)
+    assert world.sync.accept_jira(hook.body, hook.headers).stored
+
+
+@pytest.mark.parametrize("webhook_first", [True, False], ids=["webhook then reconciliation", "the other way round"])
+def test_a_change_brought_by_webhook_and_by_reconciliation_is_noted_once(world: World, webhook_first: bool) -> None:
+    if webhook_first:
+        status_webhook(world, "30001")
+        world.process()
+        assert reconcile(world, "30001") == 1  # stored: the processor knows it was noted
+    else:
+        assert reconcile(world, "30001") == 1
+        world.process()
+        status_webhook(world, "30001")  # the late real delivery
+    report = world.process(after=12)
+    assert (report.ignored, report.processed) == (1, 0)
+    [(ticket, update)] = world.zendesk.updates
+    assert ticket == 104 and update.status == "open"  # the status change reopened the ticket, once
+    assert update.internal_note.count('changed status: "In Progress" → "Done"') == 1
+    assert "(Escalink refs: 10001/30001/changed)" in update.internal_note
+    assert world.store.noted_comments(104, [("10001", "30001", "changed")])
+
+
+def test_a_change_arriving_twice_in_one_batch_is_noted_once_and_other_changes_still_are(world: World) -> None:
+    status_webhook(world, "30001")
+    assert reconcile(world, "30001") == 1
+    status_webhook(world, "30002")  # another change of the same issue, same text
+    assert world.process().processed == 3  # all three answered by the one note
+    [(_, update)] = world.zendesk.updates
+    assert update.internal_note.count('changed status: "In Progress" → "Done"') == 2
+    assert "(Escalink refs: 10001/30001/changed 10001/30002/changed)" in update.internal_note
+
+
+def test_escalink_own_change_found_by_reconciliation_is_dropped(world: World) -> None:
+    assert reconcile(world, "30003", author=OWN) == 1
+    assert world.process().ignored == 1
+    assert world.zendesk.updates == []

@@ -103,6 +103,8 @@ class IssueChanged:
     case `previous_key` holds the old one. `actor_account` is the Cloud accountId or the
     Server user name. `comment` is set when the same operation also added a comment
     (a transition screen with a comment box reports both in one delivery).
+    `changelog_id` is the id of the issue's history entry for this change (`changelog.id`),
+    the same on every delivery of the change and in the issue's history; None when absent.
     """
 
     issue_id: str
@@ -113,6 +115,7 @@ class IssueChanged:
     timestamp: datetime | None
     changes: tuple[FieldChange, ...]
     comment: CommentEvent | None = None
+    changelog_id: str | None = None
 
     def categories(self) -> frozenset[FieldCategory]:
         return frozenset(c.category for c in self.changes)

@@ -91,3 +91,23 @@ class IssueView:
     assignee: str | None
     updated: str | None
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueComment:
+    """One tracker comment as plain text, for reading in the sidebar."""
+
+    id: str
+    author: str | None
+    created: str | None
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDetails:
+    """An issue with its description and latest comments (newest first), as plain text."""
+
+    issue: IssueView
+    description: str
+    comments: tuple[IssueComment, ...]
+    total_comments: int

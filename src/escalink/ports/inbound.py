@@ -16,11 +16,12 @@ class SyncStore(InboundStore, LinkStore, Protocol):
     def links_for_ticket(self, ticket_id: int) -> list[LinkRecord]: ...
 
     def noted_comments(self, ticket_id: int, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-        """Which (issue id, comment id, kind) of `keys` are already in a note on the ticket."""
+        """Which (issue id, comment id, kind) of `keys` are already in a note on the ticket; a field
+        change is (issue id, history id, "changed")."""
         ...
 
     def mark_noted(self, ticket_id: int, keys: Sequence[tuple[str, str, str]]) -> None:
-        """Remember comments now noted on the ticket (a unique constraint keeps each once)."""
+        """Remember comments and changes now noted on the ticket (a unique constraint keeps each once)."""
         ...
 
     def mark_inbound_started(self, ids: Sequence[int]) -> None:

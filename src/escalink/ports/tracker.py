@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from escalink.domain.records import CreatedIssue, IssueSpec, IssueView
+from escalink.domain.records import CreatedIssue, IssueDetails, IssueSpec, IssueView
 
 
 class Tracker(Protocol):
@@ -47,4 +47,12 @@ class Tracker(Protocol):
 
     def issue_url(self, key: str) -> str:
         """The browse address of an issue key."""
+        ...
+
+
+class IssueReader(Protocol):
+    """Reads an issue in more depth than `Tracker.get_issue`: what an agent opens a linked issue for."""
+
+    def issue_details(self, issue_id: str, comments: int = 3) -> IssueDetails:
+        """The issue, its description and its `comments` latest comments, as plain text. Raises NotFound."""
         ...

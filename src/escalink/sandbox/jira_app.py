@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from escalink.sandbox.inspect_routes import add_jira_inspect_routes
 from escalink.sandbox.jira_people import register_people_routes
 from escalink.sandbox.jira_rules import JqlError, check_create, is_adf_doc
-from escalink.sandbox.jira_search import JiraSiteOptions, search_answer
-from escalink.sandbox.jira_state import JiraIssue, JiraState, JiraUser, now_jira
+from escalink.sandbox.jira_search import JiraSiteOptions, expansions, search_answer
+from escalink.sandbox.jira_state import JiraIssue, JiraState, JiraUser, change_item, now_jira
 from escalink.sandbox.jira_views import Views
 from escalink.sandbox.recorder import CallRecorder, Rejection, SpecGate, add_sandbox_routes
 
@@ -143,13 +143,16 @@ def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOpti
         return state.issue(key)
 
     @app.get(f"{prefix}/issue/{{key}}")
-    def get_issue(request: Request, key: str, fields: str | None = None) -> Any:
+    def get_issue(request: Request, key: str, fields: str | None = None, expand: str | None = None) -> Any:
         with state.lock:
             issue = find(key)
             if issue is None:
                 return _not_found()
             wanted = {f.strip() for f in fields.split(",")} if fields else None
-            return views(request).issue(issue, state.screen(issue.issue_type_id), wanted)
+            out = views(request).issue(issue, state.screen(issue.issue_type_id), wanted)
+            if "changelog" in expansions(expand):
+                out["changelog"] = views(request).changelog(issue, options.cloud_changelog_histories)
+            return out
 
     @app.post(f"{prefix}/issue/{{key}}/attachments")
     async def add_attachments(request: Request, key: str) -> Any:
@@ -186,7 +189,8 @@ def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOpti
                 state.attachment_data[att_id] = data
                 issue.attachments.append(att)
                 added.append(views(request).attachment(att))
-            state.touch(issue)
+            state.record_change(issue, me(request), [
+                change_item("Attachment", "attachment", (None, None), (a["id"], a["filename"])) for a in added])
         return added
 
     @app.get(f"{prefix}/issue/{{key}}/remotelink")
@@ -220,7 +224,11 @@ def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOpti
             else:
                 link, status = {**body, "id": int(state.next_id())}, 201
                 issue.remote_links.append(link)
-            state.touch(issue)
+                # Jira's history shows a new remote link (not an update of one), without a field id.
+                state.record_change(issue, me(request), [change_item(
+                    "RemoteIssueLink", None, (None, None), (str(link["id"]), f'This issue links to "{obj["title"]}"'))])
+            if status == 200:
+                state.touch(issue)
         return JSONResponse(
             {"id": link["id"], "self": f"{views(request).api}/issue/{issue.id}/remotelink/{link['id']}"},
             status_code=status,
@@ -303,10 +311,11 @@ def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOpti
         fields: str | None = None,
         startAt: int = 0,  # noqa: N803
         nextPageToken: str | None = None,  # noqa: N803
+        expand: str | None = None,
     ) -> Any:
         names = [f for f in (fields or "").split(",") if f]
         return search(request, jql=jql, max_results=maxResults, fields=names or None, start_at=startAt,
-                      page_token=nextPageToken)
+                      page_token=nextPageToken, expand=expand)
 
     @app.post(search_path)
     async def search_post(request: Request) -> Any:
@@ -318,6 +327,7 @@ def _register(app: FastAPI, state: JiraState, cloud: bool, options: JiraSiteOpti
             fields=body.get("fields"),
             start_at=int(body.get("startAt", 0)),
             page_token=body.get("nextPageToken"),
+            expand=body.get("expand"),
         )
 
 

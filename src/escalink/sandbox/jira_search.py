@@ -9,7 +9,9 @@ guessed at. Dates are read in the calling account's time zone, to the minute, as
 Cloud (`/rest/api/3/search/jql`) pages with an opaque `nextPageToken` and returns only issue
 ids unless fields are asked for; Data Center (`/rest/api/2/search`) pages with `startAt` and
 reports `total`. Both may return fewer issues per page than asked for (see `JiraSiteOptions`),
-and Cloud sends only the first comments of an issue inside search results.
+and Cloud sends only the first comments of an issue inside search results. `expand` with
+`changelog` (a comma-separated string, or a list as Data Center's POST takes it) adds each
+issue's history; Cloud sends only its most recent entries.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class JiraSiteOptions:
     `time_zone` is the calling account's zone: JQL dates are read in it and /myself reports it
     (unless `advertise_time_zone` is False). `*_page_cap` is the most issues a search page
     holds whatever `maxResults` asks; `*_search_comments` how many comments a search result
-    carries per issue (None: all of them).
+    carries per issue (None: all of them); `cloud_changelog_histories` how many of the most
+    recent history entries an expanded Cloud answer carries (Data Center sends them all).
     """
 
     time_zone: str = "UTC"
@@ -61,6 +64,7 @@ class JiraSiteOptions:
     dc_page_cap: int = 1000
     cloud_search_comments: int | None = 20
     dc_search_comments: int | None = None
+    cloud_changelog_histories: int | None = 100
 
     def zone(self) -> tzinfo:
         return ZoneInfo(self.time_zone)
@@ -297,8 +301,22 @@ def _wanted(fields: list[str] | None, cloud: bool) -> set[str] | None:
     return wanted
 
 
+def expansions(expand: object) -> set[str]:
+    """The names in an `expand` value: "a,b" (query strings, Cloud's POST body) or ["a", "b"] (DC's POST body)."""
+    names = expand.split(",") if isinstance(expand, str) else expand if isinstance(expand, list) else []
+    return {n.strip() for n in names if isinstance(n, str) and n.strip()}
+
+
 def _render(views: Views, state: JiraState, issue: JiraIssue, wanted: set[str] | None,
-            comment_cap: int | None) -> dict[str, Any]:
+            comment_cap: int | None, changelog: bool, history_cap: int | None) -> dict[str, Any]:
+    out = _render_fields(views, state, issue, wanted, comment_cap)
+    if changelog:  # no expand, no changelog: the history is sent only when asked for, as Jira does
+        out["changelog"] = views.changelog(issue, history_cap)
+    return out
+
+
+def _render_fields(views: Views, state: JiraState, issue: JiraIssue, wanted: set[str] | None,
+                   comment_cap: int | None) -> dict[str, Any]:
     if wanted is None or wanted <= {"id"}:
         return {"id": issue.id}
     # Views renders every field for an empty set: {"id"} (not a field) renders none.
@@ -317,7 +335,7 @@ def _render(views: Views, state: JiraState, issue: JiraIssue, wanted: set[str] |
 
 def search_answer(
     state: JiraState, views: Views, options: JiraSiteOptions, *, jql: str, max_results: int,
-    fields: list[str] | None, start_at: int = 0, page_token: str | None = None,
+    fields: list[str] | None, start_at: int = 0, page_token: str | None = None, expand: object = None,
 ) -> dict[str, Any]:
     """The search answer of the flavour `views` renders; raises JqlError for a query Jira would refuse."""
     cloud = views.cloud
@@ -330,7 +348,9 @@ def search_answer(
         size = max(0, min(max_results, options.cloud_page_cap if cloud else options.dc_page_cap))
         cap = options.cloud_search_comments if cloud else options.dc_search_comments
         wanted = _wanted(fields, cloud)
-        issues = [_render(views, state, i, wanted, cap) for i in found[offset: offset + size]]
+        changelog = "changelog" in expansions(expand)
+        issues = [_render(views, state, i, wanted, cap, changelog, options.cloud_changelog_histories)
+                  for i in found[offset: offset + size]]
     if cloud:
         answer: dict[str, Any] = {"issues": issues, "isLast": offset + size >= len(found)}
         if not answer["isLast"]:

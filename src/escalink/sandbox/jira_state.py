@@ -28,6 +28,9 @@ ESCALATION_TYPES = [
     "Product / General FAQ",
 ]
 UNCATEGORIZED = "Uncategorized"
+# Jira's default status ids for the sandbox workflow's statuses.
+STATUS_IDS = {"Open": "1", "In Progress": "3", "Reopened": "4", "Resolved": "5", "Closed": "6",
+              "Waiting for Support": "10001"}
 
 _CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
@@ -130,6 +133,9 @@ class JiraIssue:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     remote_links: list[dict[str, Any]] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    # The issue's history, oldest first: {"id", "author" (JiraUser), "created", "items"}; each item
+    # {"field", "fieldtype", "fieldId", "from", "fromString", "to", "toString"} (None: not set).
+    histories: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -217,3 +223,20 @@ class JiraState:
 
     def touch(self, issue: JiraIssue) -> None:
         issue.updated = now_jira()
+
+    def record_change(self, issue: JiraIssue, author: JiraUser, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Add one history entry for a change just made, as Jira does, and move `updated` to its moment."""
+        with self.lock:
+            stamp = now_jira()
+            history = {"id": self.next_id(), "author": author, "created": stamp, "items": items}
+            issue.histories.append(history)
+            issue.updated = stamp
+            return history
+
+
+def change_item(
+    name: str, field_id: str | None, old: tuple[str | None, str | None], new: tuple[str | None, str | None],
+) -> dict[str, Any]:
+    """One history item: the field's name and id, then (raw value, display string) before and after."""
+    return {"field": name, "fieldtype": "jira", "fieldId": field_id, "from": old[0], "fromString": old[1],
+            "to": new[0], "toString": new[1]}

@@ -10,6 +10,7 @@ from escalink.sandbox.jira_state import (
     ISSUE_TYPES,
     PRIORITIES,
     PROJECT,
+    STATUS_IDS,
     FieldDef,
     JiraIssue,
     JiraUser,
@@ -159,6 +160,25 @@ class Views:
             "updated": c["created"],
         }
 
+    def changelog(self, issue: JiraIssue, cap: int | None = None) -> dict[str, Any]:
+        """The `changelog` of an issue expanded with it.
+
+        Cloud sends the most recent histories, newest first, at most `cap` of them; Data Center
+        all of them, oldest first. Data Center items carry no `fieldId`. Unset values are left out
+        rather than sent as null: both specs type them as plain strings.
+        """
+        ordered = issue.histories[::-1] if self.cloud else list(issue.histories)
+        shown = ordered if cap is None or not self.cloud else ordered[:cap]
+        histories = []
+        for h in shown:
+            items = [
+                {k: v for k, v in item.items() if v is not None and (self.cloud or k != "fieldId")}
+                for item in h["items"]
+            ]
+            histories.append({"id": h["id"], "author": self.user(h["author"]), "created": h["created"],
+                              "items": items})
+        return {"startAt": 0, "maxResults": len(shown), "total": len(issue.histories), "histories": histories}
+
     def issue(
         self, issue: JiraIssue, screen: list[FieldDef], wanted: set[str] | None = None
     ) -> dict[str, Any]:
@@ -166,8 +186,8 @@ class Views:
         fields: dict[str, Any] = {
             "summary": issue.fields.get("summary"),
             "status": {
-                "self": f"{self.api}/status/1",
-                "id": "1",
+                "self": f"{self.api}/status/{STATUS_IDS.get(issue.status, '1')}",
+                "id": STATUS_IDS.get(issue.status, "1"),
                 "name": issue.status,
                 "statusCategory": status_cat,
             },

@@ -94,9 +94,10 @@ def jira_comment_webhook(
 def jira_change_webhook(
     *, issue_id: str, issue_key: str, changes: list[tuple[str, str | None, str | None]], secret: str,
     flavor: str = "cloud", actor: JiraPerson = ENGINEER, jira_url: str = "https://jira.example.com",
-    delivery_id: str | None = None,
+    delivery_id: str | None = None, changelog_id: str | None = None,
 ) -> SignedWebhook:
-    """A signed `jira:issue_updated` delivery; `changes` are (field, from, to) display values."""
+    """A signed `jira:issue_updated` delivery; `changes` are (field, from, to) display values,
+    `changelog_id` the id of the issue's history entry for the change (random when not given)."""
     now = datetime.now(UTC)
     items = [{"field": f, "fieldtype": "jira", "fromString": a, "toString": b} for f, a, b in changes]
     if flavor == "cloud":
@@ -107,7 +108,7 @@ def jira_change_webhook(
         "issue_event_type_name": "issue_generic", "user": _user(actor, flavor, jira_url),
         "issue": {"id": issue_id, "self": f"{jira_url}/rest/api/2/issue/{issue_id}", "key": issue_key,
                   "fields": {"summary": ""}},
-        "changelog": {"id": str(uuid.uuid4().int % 100000), "items": items},
+        "changelog": {"id": changelog_id or str(uuid.uuid4().int % 100000), "items": items},
     }
     return sign_jira(payload, secret, delivery_id or (str(uuid.uuid4()) if flavor == "cloud" else None))
 

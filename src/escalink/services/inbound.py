@@ -7,8 +7,11 @@ coalescing window and turns every pending event of one ticket into ONE Zendesk u
 internal note (never a public comment), and the status back to `open` when the policy says so.
 
 Echoes are dropped: changes made by Escalink's own Jira account, and comments that end with
-the marker Escalink appends to every comment it posts to Jira. Comment texts and payloads
-are never logged; log lines carry ids, counts and short error codes only.
+the marker Escalink appends to every comment it posts to Jira. A comment or field change that
+arrives twice (a replay, Jira Server's double events, a webhook and reconciliation) is noted
+once per ticket, by its comment id or history id (`_tell`); writing the note is
+services.inbound_apply. Comment texts and payloads are never logged; log lines carry ids,
+counts and short error codes only.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from escalink.adapters.jira.webhook import parse_jira_webhook
 from escalink.adapters.zendesk.webhook import parse_zendesk_webhook
-from escalink.domain.errors import EscalinkError, NotFound, VendorRejected
+from escalink.domain.errors import EscalinkError
 from escalink.domain.events import (
     Ignored,
     IssueChanged,
@@ -32,10 +35,8 @@ from escalink.domain.events import (
     TicketMerged,
     WebhookPayloadError,
 )
-from escalink.domain.records import TicketUpdate
 from escalink.policy.sync import SyncPolicy
 from escalink.ports.audit import (
-    SYSTEM_ACTOR,
     ZENDESK_WEBHOOK_ACTOR,
     AuditEntry,
     AuditLog,
@@ -47,18 +48,16 @@ from escalink.ports.inbound import SyncHelpdesk, SyncStore, SyncTracker
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundRecord
 from escalink.services.inbound_accept import InboundReceiver, Receipt
-from escalink.services.phi_guard import content_hash
+from escalink.services.inbound_apply import Outcome, TicketWork, apply_ticket
 from escalink.services.sync_policy import (
+    CHANGED,
     IssueSection,
     decide,
     describe,
     drop_echoes,
-    events_line,
     is_escalink_comment,
-    noted_events,
-    noted_refs,
-    refs_line,
-    render_note,
+    refs_of,
+    without_refs,
 )
 
 __all__ = ["InboundSync", "ProcessReport", "Receipt", "drop_echoes", "is_escalink_comment"]
@@ -82,26 +81,10 @@ class ProcessReport:
 
 
 @dataclass(slots=True)
-class _TicketWork:
-    issues: dict[str, IssueSection] = field(default_factory=dict)
-    extra: list[str] = field(default_factory=list)
-    reopen: bool = False
-    record_ids: list[int] = field(default_factory=list)
-    seen_comments: set[tuple[str, str, str]] = field(default_factory=set)
-    # Comments this note carries (issue id, comment id, kind) and the paragraph each became.
-    comments: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    resumed: bool = False  # a record of this ticket was being written when a process stopped
-
-
-@dataclass(slots=True)
 class _RecordWork:
     record: InboundRecord
     targets: list[int] = field(default_factory=list)
     reason: str = "nothing_to_do"
-
-
-# Outcome of one ticket update: ("updated" | "nothing" | "retry" | "failed", code)
-_Outcome = tuple[str, str]
 
 
 def _utc_now() -> datetime:
@@ -157,7 +140,7 @@ class InboundSync(InboundReceiver):
             report = ProcessReport()
             if not records:
                 return report
-            tickets: dict[int, _TicketWork] = {}
+            tickets: dict[int, TicketWork] = {}
             works: list[_RecordWork] = []
             own: str | None = None
             own_error: str | None = None
@@ -177,7 +160,11 @@ class InboundSync(InboundReceiver):
                     self._finish(record, "failed", "malformed_payload", report)
                     continue
                 works.append(work)
-            outcomes = {ticket_id: self._apply(ticket_id, t) for ticket_id, t in tickets.items()}
+            outcomes = {
+                ticket_id: apply_ticket(ticket_id, t, helpdesk=self.helpdesk, store=self.store, sync=self.sync,
+                                        audit=self.audit)
+                for ticket_id, t in tickets.items()
+            }
             report.zendesk_updates = sum(1 for kind, _ in outcomes.values() if kind == "updated")
             for work in works:
                 self._settle(work, outcomes, now, report)
@@ -185,7 +172,7 @@ class InboundSync(InboundReceiver):
                      zendesk_updates=report.zendesk_updates, failed=report.failed, retrying=report.retrying)
             return report
 
-    def _plan(self, work: _RecordWork, tickets: dict[int, _TicketWork], own: str) -> None:
+    def _plan(self, work: _RecordWork, tickets: dict[int, TicketWork], own: str) -> None:
         record = work.record
         if record.payload is None:
             raise WebhookPayloadError("the stored event has no payload left")
@@ -203,7 +190,7 @@ class InboundSync(InboundReceiver):
         else:
             work.reason = "unknown_source"
 
-    def _plan_jira(self, work: _RecordWork, tickets: dict[int, _TicketWork], raw: JiraEvent, own: str) -> None:
+    def _plan_jira(self, work: _RecordWork, tickets: dict[int, TicketWork], raw: JiraEvent, own: str) -> None:
         if isinstance(raw, Ignored):
             work.reason = "not_used"
             return
@@ -237,30 +224,41 @@ class InboundSync(InboundReceiver):
         for ticket_id in dict.fromkeys(link.ticket_id for link in links):
             if (work.record.id, ticket_id) in self._delivered:
                 continue
-            t = tickets.setdefault(ticket_id, _TicketWork())
-            told = decision
-            comment = decision.comment
-            seen: tuple[str, str, str] | None = None
-            if comment is not None and comment.comment_id is not None:
-                # Jira Server sends one comment twice (comment_created and issue_commented); webhook
-                # replays and reconciliation bring it again later: each is noted once per ticket.
-                seen = (issue_id, comment.comment_id, comment.kind)
-                if seen in t.seen_comments or self.store.noted_comments(ticket_id, [seen]):
-                    told, seen = replace(decision, comment=None), None
-                else:
-                    t.seen_comments.add(seen)
-            paragraphs = describe(event, told, key)
-            if seen is not None and paragraphs:
-                t.comments[seen] = paragraphs[-1]
+            t = tickets.setdefault(ticket_id, TicketWork())
+            self._tell(t, ticket_id, event, issue_id, key)
             t.resumed = t.resumed or work.record.started_at is not None
-            section = t.issues.setdefault(issue_id, IssueSection(key, self.tracker.issue_url(key), []))
-            section.key, section.url = key, self.tracker.issue_url(key)  # the latest key wins
-            section.paragraphs.extend(paragraphs)
-            t.reopen = t.reopen or decision.action == "reopen"
             t.record_ids.append(work.record.id)
             work.targets.append(ticket_id)
 
-    def _plan_merge(self, work: _RecordWork, tickets: dict[int, _TicketWork], event: TicketMerged) -> None:
+    def _tell(self, t: TicketWork, ticket_id: int, event: JiraEvent, issue_id: str, key: str) -> None:
+        """Add to the ticket's note what the event says that the ticket was not told yet.
+
+        Jira Server sends one comment twice (comment_created and issue_commented); webhook replays
+        and reconciliation bring comments and changes again later: each is noted once per ticket,
+        by its comment id or its history id (sync_policy.refs_of).
+        """
+        refs = refs_of(event)
+        noted = {r for r in refs if r in t.seen}
+        noted |= self.store.noted_comments(ticket_id, [r for r in refs if r not in noted])
+        t.seen.update(refs)
+        told = without_refs(event, noted) if noted else event
+        paragraphs: list[str] = []
+        if told is not None:
+            decision = decide(told, self.sync)
+            paragraphs = describe(told, decision, key)
+            # A told comment is the last paragraph; the change is everything before it.
+            comment = paragraphs[-1:] if decision.comment is not None else []
+            change = paragraphs[: len(paragraphs) - len(comment)]
+            for ref in (r for r in refs if r not in noted):
+                part = change if ref[2] == CHANGED else comment
+                if part:
+                    t.refs[ref] = tuple(part)
+            t.reopen = t.reopen or (decision.action == "reopen" and bool(paragraphs))
+        section = t.issues.setdefault(issue_id, IssueSection(key, self.tracker.issue_url(key), []))
+        section.key, section.url = key, self.tracker.issue_url(key)  # the latest key wins
+        section.paragraphs.extend(paragraphs)
+
+    def _plan_merge(self, work: _RecordWork, tickets: dict[int, TicketWork], event: TicketMerged) -> None:
         source, target = event.source_ticket_id, event.target_ticket_id
         if target is None or target == source:
             work.reason = "merge_target_unknown"
@@ -288,74 +286,12 @@ class InboundSync(InboundReceiver):
         for ticket_id, text in notes.items():
             if (work.record.id, ticket_id) in self._delivered:
                 continue
-            t = tickets.setdefault(ticket_id, _TicketWork())
+            t = tickets.setdefault(ticket_id, TicketWork())
             t.extra.append(text)
             t.record_ids.append(work.record.id)
             work.targets.append(ticket_id)
 
-    def _apply(self, ticket_id: int, work: _TicketWork) -> _Outcome:
-        sections = [s for s in work.issues.values() if s.paragraphs]
-        if not sections and not work.extra:
-            return "nothing", "duplicate"
-        try:
-            status = self.helpdesk.get_ticket(ticket_id).status
-        except NotFound:
-            return "nothing", "ticket_not_found"
-        except VendorRejected:
-            return "failed", "zendesk_rejected"
-        except EscalinkError as exc:  # unavailable, credentials, permissions: worth another try
-            return "retry", f"zendesk_{type(exc).__name__}"
-        if status == "closed":
-            # Zendesk refuses every change to a closed ticket: done, with nothing to do.
-            return "nothing", "ticket_closed"
-        new_status: str | None = None
-        footer: str | None = None
-        if work.reopen and status in self.sync.never_reopen:
-            footer = f"The ticket stays {status}: Escalink does not reopen {status} tickets."
-        elif work.reopen and status != "open":
-            new_status = "open"
-            footer = "Escalink reopened this ticket because of the Jira update."
-        if work.resumed:
-            # A note may have reached Zendesk just before a process stopped: what it holds is not repeated.
-            bodies = [c.body for c in self.helpdesk.list_comments(ticket_id)]
-            if set(work.record_ids) <= noted_events(bodies):
-                self.store.mark_noted(ticket_id, list(work.comments))
-                return "nothing", "duplicate"
-            there = noted_refs(bodies)
-            done = [k for k in work.comments if k in there]
-            if done:
-                self.store.mark_noted(ticket_id, done)
-                gone = {work.comments.pop(k) for k in done}
-                for section in sections:
-                    section.paragraphs = [p for p in section.paragraphs if p not in gone]
-                sections = [s for s in sections if s.paragraphs]
-                if not sections and not work.extra:
-                    return "nothing", "duplicate"
-        note = render_note(sections, work.extra, footer)
-        note += "\n\n" + (refs_line(work.comments) + "\n" if work.comments else "") + events_line(work.record_ids)
-        self.store.mark_inbound_started(work.record_ids)
-        try:
-            self.helpdesk.update_ticket(ticket_id, TicketUpdate(internal_note=note, status=new_status))
-        except NotFound:
-            return "nothing", "ticket_not_found"
-        except VendorRejected as exc:
-            if any("closed" in p.message.lower() for p in exc.problems):
-                return "nothing", "ticket_closed"  # closed since it was read
-            return "failed", "zendesk_rejected"
-        except EscalinkError as exc:
-            return "retry", f"zendesk_{type(exc).__name__}"
-        self.store.mark_noted(ticket_id, list(work.comments))
-        kept = work.reopen and new_status is None and status != "open"
-        self.audit.record(AuditEntry(
-            actor=SYSTEM_ACTOR, action="ticket.reopened" if new_status == "open" else "ticket.noted",
-            ticket_id=ticket_id, issue_id=next(iter(work.issues)) if len(work.issues) == 1 else None,
-            issue_key=sections[0].key if len(sections) == 1 else None, content_hash=content_hash([note]),
-            detail_code=short_code([f"kept_{status}" if kept else ""]),
-        ))
-        log.info("inbound.ticket_updated", ticket=ticket_id, events=len(work.record_ids), status=new_status)
-        return "updated", "ok"
-
-    def _settle(self, work: _RecordWork, outcomes: dict[int, _Outcome], now: datetime, report: ProcessReport) -> None:
+    def _settle(self, work: _RecordWork, outcomes: dict[int, Outcome], now: datetime, report: ProcessReport) -> None:
         record = work.record
         results = [(t, outcomes[t]) for t in work.targets]
         for ticket_id, (kind, _) in results:

@@ -1,14 +1,16 @@
-"""Reconciliation: find the Jira comments webhooks missed and store them as if Jira had delivered them.
+"""Reconciliation: find the Jira comments and changes webhooks missed and store them as if Jira had
+delivered them.
 
 A periodic job. It asks Jira for the project's issues updated since its cursor (minus an
-overlap), and for each issue linked to a ticket, turns every comment created since then into
-the `comment_created` webhook body Jira Cloud would have sent, stored through the same
-inbound path as real deliveries (`record_inbound`, delivery id
-`reconcile:comment:{issue_id}:{comment_id}`). The inbound processor then treats it exactly
-like a webhook: it de-duplicates it against the real delivery of the same comment (by Jira
-comment id), drops Escalink's own comments as echoes (the author's account and the body are
-kept as Jira gave them), and applies the sync policy. Nothing here decides what a comment
-means or writes to Zendesk.
+overlap), with each issue's history, and for each issue linked to a ticket turns every comment
+and every history entry created since then into the webhook body Jira Cloud would have sent
+(`comment_created`, `jira:issue_updated`), stored through the same inbound path as real
+deliveries (`record_inbound`, delivery ids `reconcile:comment:{issue_id}:{comment_id}` and
+`reconcile:change:{issue_id}:{history_id}`). The inbound processor then treats them exactly like
+webhooks: it de-duplicates them against the real delivery of the same comment or change (by
+Jira comment id, by history id = the webhook's `changelog.id`), drops what Escalink's own
+account did as echoes (authors and bodies are kept as Jira gave them), and applies the sync
+policy. Nothing here decides what a comment or change means or writes to Zendesk.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from escalink.domain.activity import ActivityUser, CommentActivity, IssueActivity
+from escalink.domain.activity import ActivityUser, ChangeActivity, CommentActivity, IssueActivity
 from escalink.ports.cursors import CursorStore
 from escalink.ports.store import LinkRecord
 
@@ -30,6 +32,7 @@ log = structlog.get_logger(__name__)
 CURSOR_PREFIX = "reconcile:jira:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DELIVERY_PREFIX = "reconcile:comment:"
+CHANGE_DELIVERY_PREFIX = "reconcile:change:"
 
 
 class ActivitySource(Protocol):
@@ -64,6 +67,10 @@ class ReconcileReport:
     comments_recorded: int = 0  # new inbound events
     comments_known: int = 0  # stored by an earlier run already (record_inbound said replay)
     comments_too_old: int = 0  # created before the window, or before the issue was linked
+    changes_recorded: int = 0  # history entries, counted like comments
+    changes_known: int = 0
+    changes_too_old: int = 0
+    changes_cut: int = 0  # issues whose history Jira sent only in part, back into the window: some may be missed
     batches: int = 0
     truncated: bool = False  # stopped at max_batches: the next run continues from the cursor
     stalled: bool = False  # a full batch brought nothing newer: more issues share one moment than a batch holds
@@ -72,12 +79,17 @@ class ReconcileReport:
 class Reconciler:
     """Applies what Jira webhooks missed, one run at a time (`run`), from a durable cursor.
 
-    Comments only: status changes, field edits, edited and deleted comments are not
-    reconciled (a status-change event would need the status Escalink last saw, which is not
-    stored; an edit would reuse the comment's delivery id). A comment is taken when it was
-    created at or after the window start (the cursor minus `overlap`, or `initial_lookback`
-    before now on the first run) and not before the earliest link of its issue (minus
-    `overlap`): a webhook for it would have found no link to follow either.
+    Reconciled: comments created, and field changes (status, resolution, priority, assignee,
+    a move, any other field: every entry of the issue's history), each stored as the webhook
+    Jira would have sent. Not reconciled: edited and deleted comments (an edit would reuse the
+    comment's delivery id, and a deletion leaves nothing to find) and deleted issues.
+
+    A comment or change is taken when it was created at or after the window start (the cursor
+    minus `overlap`, or `initial_lookback` before now on the first run) and not before the
+    earliest link of its issue (minus `overlap`): a webhook for it would have found no link to
+    follow either. Jira Cloud sends only an issue's most recent history entries with a search;
+    when the oldest one it sent is inside the window, older ones in the window may be missing,
+    and the run counts the issue in `changes_cut`.
 
     `overlap` covers Jira's search index lagging behind writes, and the difference between
     the moments Jira stamps and the order it indexes in. The cursor is the greatest `updated`
@@ -119,7 +131,7 @@ class Reconciler:
         since = window_start
         newest = cursor
         links: dict[str, list[LinkRecord]] = {}
-        done: set[tuple[str, str]] = set()
+        done: set[tuple[str, str, str]] = set()
         for _ in range(self.max_batches):
             batch = self.tracker.updated_since(since, limit=self.batch_size, project_key=self.project_key)
             report.batches += 1
@@ -148,10 +160,14 @@ class Reconciler:
         log.info(
             "reconcile.run", project=self.project_key, issues=report.issues_seen, linked=report.linked_issues,
             recorded=report.comments_recorded, known=report.comments_known, too_old=report.comments_too_old,
-            batches=report.batches, truncated=report.truncated, stalled=report.stalled,
+            changes_recorded=report.changes_recorded, changes_known=report.changes_known,
+            changes_too_old=report.changes_too_old, changes_cut=report.changes_cut, batches=report.batches,
+            truncated=report.truncated, stalled=report.stalled,
         )
         if report.stalled:
             log.warning("reconcile.stalled", project=self.project_key, batch_size=self.batch_size)
+        if report.changes_cut:
+            log.warning("reconcile.history_cut", project=self.project_key, issues=report.changes_cut)
         return report
 
     def _issue(
@@ -159,7 +175,7 @@ class Reconciler:
         activity: IssueActivity,
         window_start: datetime,
         links: dict[str, list[LinkRecord]],
-        done: set[tuple[str, str]],
+        done: set[tuple[str, str, str]],
         report: ReconcileReport,
     ) -> None:
         if activity.issue_id not in links:
@@ -169,27 +185,55 @@ class Reconciler:
         linked = links[activity.issue_id]
         if not linked:
             return
-        linked_at = min(_aware(link.created_at) for link in linked) - self.overlap
+        since = max(window_start, min(_aware(link.created_at) for link in linked) - self.overlap)
         for comment in activity.comments:
-            if (activity.issue_id, comment.id) in done:
-                continue  # seen in an earlier batch of this run
-            done.add((activity.issue_id, comment.id))
-            if comment.created < window_start or comment.created < linked_at:
-                report.comments_too_old += 1
+            taken = self._take(activity, "comment", comment.id, comment.created, since, done)
+            if taken is None:
                 continue
-            body = json.dumps(comment_created_webhook(activity, comment), separators=(",", ":")).encode()
-            stored = self.store.record_inbound(
-                source="jira",
-                delivery_id=f"{DELIVERY_PREFIX}{activity.issue_id}:{comment.id}",
-                event_type="comment_created",
-                issue_id=activity.issue_id,
-                ticket_id=None,
-                payload=body,
-            )
-            if stored:
+            if taken == "too_old":
+                report.comments_too_old += 1
+            elif self._store(activity, "comment_created", DELIVERY_PREFIX, comment.id,
+                             comment_created_webhook(activity, comment)):
                 report.comments_recorded += 1
             else:
                 report.comments_known += 1
+        cut = not activity.changes_complete and (not activity.changes or activity.changes[0].created >= since)
+        if cut and ("cut", activity.issue_id, "") not in done:
+            done.add(("cut", activity.issue_id, ""))
+            report.changes_cut += 1
+        for change in activity.changes:
+            taken = self._take(activity, "change", change.id, change.created, since, done)
+            if taken is None or not change.items:
+                continue  # seen already, or a history without items: nothing a webhook would say
+            if taken == "too_old":
+                report.changes_too_old += 1
+            elif self._store(activity, "jira:issue_updated", CHANGE_DELIVERY_PREFIX, change.id,
+                             issue_updated_webhook(activity, change)):
+                report.changes_recorded += 1
+            else:
+                report.changes_known += 1
+
+    @staticmethod
+    def _take(
+        activity: IssueActivity, kind: str, item_id: str, created: datetime, since: datetime,
+        done: set[tuple[str, str, str]],
+    ) -> str | None:
+        """None when an earlier batch of this run saw the item; "too_old" or "new" otherwise."""
+        if (kind, activity.issue_id, item_id) in done:
+            return None
+        done.add((kind, activity.issue_id, item_id))
+        return "too_old" if created < since else "new"
+
+    def _store(self, activity: IssueActivity, event_type: str, prefix: str, item_id: str, body: dict[str, Any]) -> bool:
+        """Store the synthesized delivery; False when an earlier run stored it already (a replay)."""
+        return self.store.record_inbound(
+            source="jira",
+            delivery_id=f"{prefix}{activity.issue_id}:{item_id}",
+            event_type=event_type,
+            issue_id=activity.issue_id,
+            ticket_id=None,
+            payload=json.dumps(body, separators=(",", ":")).encode(),
+        )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -242,13 +286,48 @@ def comment_created_webhook(activity: IssueActivity, comment: CommentActivity) -
         raw["visibility"] = dict(comment.visibility)
     if comment.jsd_public is not None:
         raw["jsdPublic"] = comment.jsd_public
-    issue: dict[str, Any] = {"id": activity.issue_id, "key": activity.key}
-    if activity.url:
-        issue["self"] = activity.url
-    issue["fields"] = {"summary": activity.summary, "status": {"name": activity.status}}
     return {
         "timestamp": (_aware(comment.created) - _EPOCH) // timedelta(milliseconds=1),
         "webhookEvent": "comment_created",
         "comment": raw,
-        "issue": issue,
+        "issue": _issue_json(activity),
     }
+
+
+def issue_updated_webhook(activity: IssueActivity, change: ChangeActivity) -> dict[str, Any]:
+    """The body of the `jira:issue_updated` webhook Jira Cloud sends for this history entry.
+
+    Same keys as a real delivery: webhookEvent, timestamp (the change's moment), `user` (who
+    made the change, so Escalink's own changes are still recognised downstream), the issue with
+    its key and a few fields (as they are now, not as they were just after the change), and the
+    changelog with the history's id and its items as Jira gave them. No `issue_event_type_name`:
+    which event type fired is not in the history (old Server deliveries lack it too).
+    """
+    items: list[dict[str, Any]] = []
+    for item in change.items:
+        raw: dict[str, Any] = {"field": item.field}
+        if item.field_type is not None:
+            raw["fieldtype"] = item.field_type
+        if item.field_id is not None:
+            raw["fieldId"] = item.field_id
+        raw.update({"from": item.from_value, "fromString": item.from_string,
+                    "to": item.to_value, "toString": item.to_string})
+        items.append(raw)
+    body: dict[str, Any] = {
+        "timestamp": (_aware(change.created) - _EPOCH) // timedelta(milliseconds=1),
+        "webhookEvent": "jira:issue_updated",
+    }
+    user = _user(change.author)
+    if user is not None:
+        body["user"] = user
+    body["issue"] = _issue_json(activity)
+    body["changelog"] = {"id": change.id, "items": items}
+    return body
+
+
+def _issue_json(activity: IssueActivity) -> dict[str, Any]:
+    issue: dict[str, Any] = {"id": activity.issue_id, "key": activity.key}
+    if activity.url:
+        issue["self"] = activity.url
+    issue["fields"] = {"summary": activity.summary, "status": {"name": activity.status}}
+    return issue

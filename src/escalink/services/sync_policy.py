@@ -196,16 +196,46 @@ def render_note(sections: list[IssueSection], extra: list[str], footer: str | No
     return "\n\n".join(blocks)
 
 
-REFS = re.compile(r"\b(\d+)/(\d+)/(created|updated|deleted)\b")
+# --- what a note carries: comments by (issue id, comment id, kind), changes by (issue id, history id, "changed")
+
+Ref = tuple[str, str, str]
+CHANGED = "changed"
+REFS = re.compile(r"\b(\d+)/(\d+)/(created|updated|deleted|changed)\b")
 
 
-def refs_line(comments: dict[tuple[str, str, str], str]) -> str:
-    """The last line of a sync note: which Jira comments it carries (issue id/comment id/kind)."""
-    return "(Escalink refs: " + " ".join("/".join(k) for k in comments) + ")"
+def refs_of(event: JiraEvent) -> list[Ref]:
+    """The refs under which an event's parts are noted once per ticket: its comment, and its change
+    (the history id Jira gives the change, in webhooks and in the issue's changelog alike)."""
+    refs: list[Ref] = []
+    if isinstance(event, IssueChanged) and event.changelog_id is not None:
+        refs.append((event.issue_id, event.changelog_id, CHANGED))
+    comment = event.comment if isinstance(event, IssueChanged) else event
+    if isinstance(comment, CommentEvent) and comment.comment_id is not None:
+        refs.append((comment.issue_id, comment.comment_id, comment.kind))
+    return refs
 
 
-def noted_refs(bodies: Iterable[str]) -> set[tuple[str, str, str]]:
-    """Every comment ref in the Escalink ref lines of a ticket's comments."""
+def without_refs(event: JiraEvent, noted: set[Ref]) -> JiraEvent | None:
+    """The event without its parts already noted (see `refs_of`); None when nothing is left."""
+    if isinstance(event, CommentEvent):
+        return None if any(r in noted for r in refs_of(event)) else event
+    if not isinstance(event, IssueChanged):
+        return event
+    if event.changelog_id is not None and (event.issue_id, event.changelog_id, CHANGED) in noted:
+        event = replace(event, changes=(), previous_key=None)
+    if event.comment is not None and any(r in noted for r in refs_of(event.comment)):
+        event = replace(event, comment=None)
+    return event if event.changes or event.previous_key or event.comment is not None else None
+
+
+def refs_line(refs: Iterable[Ref]) -> str:
+    """The line before the sync marker of a note: the Jira comments and changes it carries
+    (issue id/comment id/kind, issue id/history id/changed)."""
+    return "(Escalink refs: " + " ".join("/".join(k) for k in refs) + ")"
+
+
+def noted_refs(bodies: Iterable[str]) -> set[Ref]:
+    """Every comment and change ref in the Escalink ref lines of a ticket's comments."""
     found: set[tuple[str, str, str]] = set()
     for body in bodies:
         for line in body.splitlines():

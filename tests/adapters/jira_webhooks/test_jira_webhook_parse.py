@@ -168,6 +168,24 @@ def test_change_values_and_actor() -> None:
     assert event.categories() == {"resolution", "status"}
 
 
+@pytest.mark.parametrize("name", sorted(n for n, e in DECISIONS.items() if e.event is IssueChanged))
+def test_the_history_id_of_a_change_is_kept(name: str) -> None:
+    # changelog.id is the id of the issue's history entry: reconciliation finds the same change by it.
+    event = parse(load(name))
+    assert isinstance(event, IssueChanged)
+    raw = load(name).get("changelog")
+    assert event.changelog_id == (str(raw["id"]) if isinstance(raw, dict) and "id" in raw else None)
+
+
+@pytest.mark.parametrize(("raw_id", "expected"), [(10228, "10228"), ("10228", "10228"), ("x1", None), (True, None),
+                                                  (None, None)])
+def test_history_id_shapes(raw_id: object, expected: str | None) -> None:
+    payload = load("webhook-issue-updated-resolved.json")
+    payload["changelog"]["id"] = raw_id
+    event = parse(payload)
+    assert isinstance(event, IssueChanged) and event.changelog_id == expected
+
+
 def test_empty_assignment_changelog_takes_the_assignee_from_the_issue() -> None:
     event = parse(load("webhook-issue-assigned-empty-changelog.json"))
     assert isinstance(event, IssueChanged)

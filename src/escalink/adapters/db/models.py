@@ -224,8 +224,9 @@ class SyncCursor(Base):
 
 
 class NotedComment(Base):
-    """A Jira comment already written into a ticket's internal note: webhook replays, Jira Server's
-    double events and reconciliation must not note it twice."""
+    """A Jira comment (or field change: kind "changed", `comment_id` holding the history id) already
+    written into a ticket's internal note: webhook replays, Jira Server's double events and
+    reconciliation must not note it twice."""
 
     __tablename__ = "noted_comments"
     __table_args__ = (UniqueConstraint("ticket_id", "jira_issue_id", "comment_id", "kind",
@@ -235,5 +236,5 @@ class NotedComment(Base):
     ticket_id: Mapped[int] = mapped_column(Integer)
     jira_issue_id: Mapped[str] = mapped_column(String(32))
     comment_id: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))  # created, updated
+    kind: Mapped[str] = mapped_column(String(16))  # created, updated, changed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,9 +1,9 @@
 """Reading "updated since" searches for `JiraTracker.updated_since`: JQL date literals, paged
-searches, and issues/comments into domain activity.
+searches, and issues/comments/histories into domain activity.
 
 Jira reads a JQL date such as "2024/03/10 01:30" in the searching account's own time zone
-(its profile's `timeZone`, as GET /myself reports it), to the minute. Comment bodies are
-kept exactly as Jira sent them.
+(its profile's `timeZone`, as GET /myself reports it), to the minute. Comment bodies and
+changed values are kept exactly as Jira sent them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escalink.adapters.http import VendorHTTP
-from escalink.domain.activity import ActivityUser, CommentActivity, IssueActivity
+from escalink.domain.activity import ActivityUser, ChangeActivity, ChangeItem, CommentActivity, IssueActivity
 from escalink.domain.errors import NotFound, VendorUnavailable
 
 ACTIVITY_FIELDS = ["summary", "status", "updated", "comment"]
+# The issue's history comes with each result when asked for. Cloud's /search/jql takes `expand`
+# as one comma-separated string, Data Center's POST /search as a list (see each flavour's spec).
+CLOUD_EXPAND = "changelog"
+DC_EXPAND = ["changelog"]
 SEARCH_PAGE_SIZE = 100
 COMMENT_PAGE_SIZE = 100
 # Bound one call even if Jira answers with tiny pages. Results are ordered by `updated`, so a
@@ -136,8 +140,62 @@ def search_comments(fields: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     return [c for c in comments if isinstance(c, dict)]
 
 
+def _text(raw: object) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    return str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+def change_item(raw: Mapping[str, Any]) -> ChangeItem:
+    """One item of a history: Cloud names the field's id (`fieldId`), Data Center does not."""
+    name = raw.get("field")
+    if not isinstance(name, str) or not name:
+        raise UnreadableActivity("a Jira history item lacks its field")
+    field_id, field_type = raw.get("fieldId"), raw.get("fieldtype")
+    return ChangeItem(
+        field=name,
+        field_id=field_id if isinstance(field_id, str) and field_id else None,
+        field_type=field_type if isinstance(field_type, str) and field_type else None,
+        from_value=_text(raw.get("from")),
+        from_string=_text(raw.get("fromString")),
+        to_value=_text(raw.get("to")),
+        to_string=_text(raw.get("toString")),
+    )
+
+
+def change_activity(raw: Mapping[str, Any]) -> ChangeActivity:
+    """One history of an expanded changelog (id, author, created, items)."""
+    history_id = raw.get("id")
+    created = jira_time(raw.get("created"))
+    if isinstance(history_id, bool) or not isinstance(history_id, str | int) or history_id == "" or created is None:
+        raise UnreadableActivity("a Jira history lacks its id or creation time")
+    items = raw.get("items")
+    if items is not None and not isinstance(items, list):
+        raise UnreadableActivity("a Jira history's items are not a list")
+    return ChangeActivity(
+        id=str(history_id),
+        author=activity_user(raw.get("author")),
+        created=created,
+        items=tuple(change_item(i) for i in items or [] if isinstance(i, Mapping)),
+    )
+
+
+def search_changes(raw: Mapping[str, Any]) -> tuple[list[ChangeActivity], bool]:
+    """The histories of a search result expanded with `changelog`, oldest first, and whether Jira
+    sent all of them (Cloud sends the most recent ones, newest first; Data Center all, oldest first)."""
+    changelog = raw.get("changelog")
+    if not isinstance(changelog, Mapping):
+        return [], True
+    histories = changelog.get("histories")
+    histories = [h for h in histories if isinstance(h, Mapping)] if isinstance(histories, list) else []
+    total = changelog.get("total")
+    complete = not (isinstance(total, int) and not isinstance(total, bool) and total > len(histories))
+    parsed = sorted((change_activity(h) for h in histories), key=lambda c: (c.created, len(c.id), c.id))
+    return parsed, complete
+
+
 def issue_activity(raw: Mapping[str, Any], comments: list[dict[str, Any]]) -> IssueActivity:
-    """A search result (fields summary, status, updated) with all its comments."""
+    """A search result (fields summary, status, updated; changelog when expanded) with all its comments."""
     fields = raw.get("fields")
     fields = fields if isinstance(fields, Mapping) else {}
     issue_id = raw.get("id")
@@ -150,6 +208,7 @@ def issue_activity(raw: Mapping[str, Any], comments: list[dict[str, Any]]) -> Is
         key=lambda c: (c.created, len(c.id), c.id),
     )
     summary = fields.get("summary")
+    changes, complete = search_changes(raw)
     return IssueActivity(
         issue_id=str(issue_id),
         key=str(raw.get("key") or ""),
@@ -158,6 +217,8 @@ def issue_activity(raw: Mapping[str, Any], comments: list[dict[str, Any]]) -> Is
         comments=tuple(parsed),
         summary=summary if isinstance(summary, str) else "",
         url=raw["self"] if isinstance(raw.get("self"), str) else None,
+        changes=tuple(changes),
+        changes_complete=complete,
     )
 
 
@@ -189,7 +250,8 @@ class ActivityReader:
             if taken >= limit:
                 return
             query: dict[str, Any] = {
-                "jql": jql, "fields": ACTIVITY_FIELDS, "maxResults": min(SEARCH_PAGE_SIZE, limit - taken)
+                "jql": jql, "fields": ACTIVITY_FIELDS, "maxResults": min(SEARCH_PAGE_SIZE, limit - taken),
+                "expand": CLOUD_EXPAND if self.cloud else DC_EXPAND,
             }
             if self.cloud and token:
                 query["nextPageToken"] = token

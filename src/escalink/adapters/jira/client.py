@@ -19,7 +19,7 @@ from escalink.config import Settings
 from escalink.domain.activity import IssueActivity
 from escalink.domain.draft import Problem
 from escalink.domain.errors import TrackerMisconfigured, VendorRejected, VendorUnavailable
-from escalink.domain.records import CreatedIssue, IssueSpec, IssueView
+from escalink.domain.records import CreatedIssue, IssueComment, IssueDetails, IssueSpec, IssueView
 
 API_PREFIX: dict[str, str] = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
 # An agent who is missing from Jira today may be added tomorrow: remember a miss briefly only.
@@ -183,7 +183,38 @@ class JiraTracker:
 
     def get_issue(self, issue_id: str) -> IssueView:
         response = self.http.request("GET", f"{self.prefix}/issue/{issue_id}", params={"fields": VIEW_FIELDS})
+        return self._view(_json(response, self.http), issue_id)
+
+    def issue_details(self, issue_id: str, comments: int = 3) -> IssueDetails:
+        """The issue with its description and latest comments (ports.tracker.IssueReader): two reads.
+
+        The comments come from the issue's comment list, newest first: the `comment` field of
+        GET issue holds the oldest ones when an issue has many.
+        """
+        response = self.http.request(
+            "GET", f"{self.prefix}/issue/{issue_id}", params={"fields": f"{VIEW_FIELDS},description"}
+        )
         body = _json(response, self.http)
+        view = self._view(body, issue_id)
+        listed = _json(self.http.request(
+            "GET", f"{self.prefix}/issue/{view.id}/comment",
+            params={"orderBy": "-created", "startAt": 0, "maxResults": max(1, comments)},
+        ), self.http)
+        raw = [c for c in listed.get("comments") or [] if isinstance(c, dict)][:comments]
+        total = listed.get("total")
+        return IssueDetails(
+            issue=view,
+            description=_plain((body.get("fields") or {}).get("description")),
+            comments=tuple(IssueComment(
+                id=str(c.get("id", "")),
+                author=(c.get("author") or {}).get("displayName") if isinstance(c.get("author"), dict) else None,
+                created=c.get("created") if isinstance(c.get("created"), str) else None,
+                body=_plain(c.get("body")),
+            ) for c in raw),
+            total_comments=total if isinstance(total, int) and not isinstance(total, bool) else len(raw),
+        )
+
+    def _view(self, body: dict[str, Any], issue_id: str) -> IssueView:
         fields = body.get("fields") or {}
         key = str(body.get("key", ""))
         return IssueView(
@@ -331,6 +362,13 @@ class JiraTracker:
         # A refusal means cached metadata may be stale (a field removed, an option renamed).
         self.catalog.clear()
         return VendorRejected(exc.message, problems=problems, vendor=exc.vendor)
+
+
+def _plain(value: object) -> str:
+    """A long-text value as plain text: ADF on Cloud, wiki text (shown as written) on Data Center."""
+    if isinstance(value, dict):
+        return adf_to_text(value)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _json(response: httpx.Response, http: VendorHTTP) -> dict[str, Any]:

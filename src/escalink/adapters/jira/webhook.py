@@ -154,6 +154,9 @@ def _issue_updated(payload: dict[str, Any], event_type: str | None) -> JiraEvent
             timestamp=_epoch_ms(payload.get("timestamp")),
             changes=changes,
             comment=comment,
+            # The history id: one per change, the same in the issue's changelog, so a change found
+            # again by reconciliation is recognised.
+            changelog_id=_changelog_id(payload.get("changelog")),
         )
     if comment is not None:
         return comment
@@ -247,6 +250,10 @@ def _changelog(raw: object) -> tuple[FieldChange, ...]:
             )
         )
     return tuple(changes)
+
+
+def _changelog_id(raw: object) -> str | None:
+    return _id(raw.get("id")) if isinstance(raw, dict) else None
 
 
 def categorize_field(field: str, field_id: str | None = None, field_type: str | None = None) -> FieldCategory:
