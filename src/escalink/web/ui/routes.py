@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from escalink.bootstrap import Container
 from escalink.services.roles import Caller
 from escalink.web.deps import container
-from escalink.web.ui import auth
+from escalink.web.ui import auth, escalate, links, notify
 from escalink.web.ui.deps import HERE, current_caller, current_session, page
 from escalink.web.ui.session import SessionCodec, UiSession
 
@@ -35,6 +35,9 @@ def install(app: FastAPI, c: Container) -> None:
     app.state.sessions = SessionCodec(secret, c.settings.ui_session_hours * 3600)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.include_router(router)
+    app.include_router(links.router)
+    app.include_router(notify.router)
+    app.include_router(escalate.router)
     auth.install(app, c.settings)
 
     @app.middleware("http")
