@@ -24,6 +24,14 @@ def test_notify_with_one_target_failing_then_retried(live: Stack, page: Page) ->
     page.goto(f"{live.url}/app/tickets/{CRASH}")  # the sandbox signs in as the ticket's agent
     expect(page.get_by_role("tab", name="Linked issues")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("note", name="One Jira issue per ticket")).to_contain_text("go to ALL linked JIRA tickets")
+    eye = page.get_by_role("button", name=f"Details of {issues[0].key}")
+    eye.click()
+    expect(eye).to_have_attribute("aria-expanded", "true")
+    details = page.locator(f"#details-{issues[0].key}")
+    expect(details.get_by_role("link", name=f"Open {issues[0].key} in Jira")).to_be_visible()
+    eye.press("Enter")  # the eye toggles: the keyboard closes what it opened
+    expect(eye).to_have_attribute("aria-expanded", "false")
+    expect(details).to_be_empty()
     page.get_by_role("tab", name="Notify").click()
     page.get_by_label("Comment for the linked issues").fill("The crash also happens on build 8.14.1.")
     page.get_by_label("login-crash.png", exact=False).check()
@@ -37,5 +45,6 @@ def test_notify_with_one_target_failing_then_retried(live: Stack, page: Page) ->
     jira.fail_comments_for.clear()
     page.get_by_role("button", name=f"Retry sending to {broken.key}", exact=False).click()
     expect(status.locator(".receipt.state-sent")).to_have_count(2)
+    expect(status.get_by_role("heading", name="Sent to all 2 issues")).to_be_visible()
     assert len(broken.comments) == 1 and len(broken.attachments) == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

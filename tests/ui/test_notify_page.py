@@ -110,11 +110,13 @@ def test_one_failing_issue_shows_failed_and_retry_sends_it_once(
     assert retry and r.text.count(">Retry</button>") == 1
     assert not any("Build 8.14.2" in t for t in comments_of(second))
 
+    assert """hx-vals='{"summary": "notify"}'""" in r.text  # the receipts ask their retry for the headline
     stack.emulators.faults.clear()
-    again = client.post(retry.group(1), headers=HTMX)
+    again = client.post(retry.group(1), headers=HTMX, data={"summary": "notify"})
 
     assert again.status_code == 200, again.text
     assert receipts(again.text) == {second.key: "Sent"}
+    assert '<h3 id="notify-headline" hx-swap-oob="true">Sent to all 2 issues</h3>' in again.text
     assert sum("Build 8.14.2 too." in t for t in comments_of(second)) == 1
     assert sum("Build 8.14.2 too." in t for t in comments_of(first)) == 1  # never sent twice
 
@@ -147,6 +149,36 @@ def test_tier1_cannot_target_one_issue_but_can_hand_off(stack: Stack,
 
     missing = client.post(f"/app/tickets/{CRASH}/notify", headers=HTMX, data={"comment": "x", "target": "handoff"})
     assert missing.status_code == 422 and "Choose the issue." in missing.text
+
+
+def test_tier2_sees_a_pending_hand_off_and_sends_it_to_its_one_issue(
+        stack: Stack, browser_client: Callable[..., httpx.Client]) -> None:
+    first, second = two_linked(stack)
+    tier1 = browser_client()
+    handed = tier1.post(f"/app/tickets/{CRASH}/notify", headers=HTMX, data={
+        "comment": "Only the second issue needs this.", "target": "handoff", "target_issue": second.key})
+    assert handed.status_code == 202, handed.text
+    (h,) = stack.container.store.handoffs(ticket_id=CRASH)
+    assert f"Hand-off #{h.id}" not in tier1.get(f"/app/tickets/{CRASH}/notify", headers=HTMX).text
+
+    tier2 = browser_client(TIER2)
+    panel = tier2.get(f"/app/tickets/{CRASH}/notify", headers=HTMX)
+    assert f"Hand-off #{h.id}: for {second.key} only" in panel.text
+    assert "Asked by dana.whitfield@example.com" in panel.text and "Only the second issue needs this." in panel.text
+    before = len(first.comments)
+
+    sent = tier2.post(f"/app/tickets/{CRASH}/notify/handoffs/{h.id}", headers=HTMX)
+
+    assert sent.status_code == 201, sent.text
+    assert receipts(sent.text) == {second.key: "Sent"} and f"Hand-off #{h.id}:" not in sent.text
+    assert sum("Only the second issue needs this." in t for t in comments_of(second)) == 1
+    assert len(first.comments) == before
+    assert [x.status for x in stack.container.store.handoffs(status=None, ticket_id=CRASH)] == ["done"]
+    again = tier2.post(f"/app/tickets/{CRASH}/notify/handoffs/{h.id}", headers=HTMX)
+    assert again.status_code == 409 and "it is not sent again" in again.text
+    assert sum("Only the second issue needs this." in t for t in comments_of(second)) == 1
+    assert tier2.post(f"/app/tickets/{QUIET}/notify/handoffs/{h.id}", headers=HTMX).status_code == 404
+    assert tier1.post(f"/app/tickets/{CRASH}/notify/handoffs/{h.id}", headers=HTMX).status_code == 403
 
 
 def test_tier2_sends_to_one_issue_only(stack: Stack, browser_client: Callable[..., httpx.Client]) -> None:

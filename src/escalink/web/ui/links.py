@@ -83,6 +83,20 @@ def receipt(d: DeliveryRecord) -> Receipt:
                    d.updated_at, files)
 
 
+def sent_headline(receipts: list[Receipt]) -> str:
+    """One notification's outcome in a line, from its receipts (one per issue)."""
+    sent = sum(r.state == "sent" for r in receipts)
+    failed = sum(r.state == "failed" for r in receipts)
+    if receipts and sent == len(receipts):
+        return f"Sent to {receipts[0].key}" if len(receipts) == 1 else f"Sent to all {len(receipts)} issues"
+    if failed == len(receipts):
+        return "Not delivered: Jira did not take the comment"
+    if failed:
+        return f"Sent to {sent} of {len(receipts)} issues; {failed} failed"
+    # Jobs that outlived the wait go on in the background; their receipts turn Sent or Failed.
+    return f"Sent to {sent} of {len(receipts)} issues so far; the rest are still being sent"
+
+
 @dataclass(frozen=True, slots=True)
 class LinkCard:
     """One linked issue as its card shows it; `error` instead of the live fields when Jira could not say."""
@@ -202,8 +216,10 @@ def link_details(request: Request, ticket_id: int = Path(gt=0), issue: str = ISS
 
 @router.post("/tickets/{ticket_id}/deliveries/{delivery_id}/retry", response_class=HTMLResponse)
 def retry_delivery(request: Request, ticket_id: int = Path(gt=0), delivery_id: int = Path(gt=0),
-                   caller: Caller = Depends(current_caller), c: Container = Depends(container)) -> HTMLResponse:
-    """Send one failed receipt again; answers with the receipt as it stands afterwards."""
+                   summary: Annotated[str, Form()] = "", caller: Caller = Depends(current_caller),
+                   c: Container = Depends(container)) -> HTMLResponse:
+    """Send one failed receipt again; answers with the receipt as it stands afterwards. From the Notify
+    panel (`summary=notify`) the answer also carries that send's headline, recounted, to swap in place."""
     try:
         d = c.notify.retry(ticket_id, delivery_id)
     except Conflict as exc:
@@ -211,7 +227,11 @@ def retry_delivery(request: Request, ticket_id: int = Path(gt=0), delivery_id: i
         if current is None or current.ticket_id != ticket_id:
             raise
         return page(request, "_receipt.html", status_code=409, r=receipt(current), note=exc.message)
-    return page(request, "_receipt.html", r=receipt(d), note=None)
+    headline = None
+    if summary == "notify":
+        same = [receipt(x) for x in c.store.deliveries_for_ticket(ticket_id) if x.notification_id == d.notification_id]
+        headline = sent_headline(same)
+    return page(request, "_receipt.html", r=receipt(d), note=None, headline=headline)
 
 
 @router.post("/tickets/{ticket_id}/links", response_class=HTMLResponse)

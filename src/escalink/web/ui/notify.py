@@ -20,13 +20,14 @@ from escalink.domain.draft import PhiAction, Problem
 from escalink.domain.errors import DraftRejected, EscalinkError
 from escalink.domain.phi import FieldFinding, PhiBlocked
 from escalink.domain.records import Attachment, Comment
+from escalink.ports.sync_store import HandoffRecord
 from escalink.services.notify import NotifyCommand, NotifyResult
 from escalink.services.notify_text import COMMENT_FIELD, file_field, human_size
 from escalink.services.phi_guard import PhiGuard
 from escalink.services.roles import Caller, NotAllowed, Role
 from escalink.web.deps import container
 from escalink.web.ui.deps import current_caller, page
-from escalink.web.ui.links import Receipt, receipt
+from escalink.web.ui.links import Receipt, receipt, sent_headline
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -102,6 +103,23 @@ class ResultView:
     notes: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class PendingHandoff:
+    """A Tier 1 request waiting for Tier 2 on this ticket: what will be sent, and where."""
+
+    id: int
+    requested_by: str
+    key: str
+    body: str
+    files: int
+
+
+def _pending(c: Container, ticket_id: int, keys: dict[str, str]) -> list[PendingHandoff]:
+    found: list[HandoffRecord] = c.store.handoffs(status="pending", ticket_id=ticket_id)
+    return [PendingHandoff(h.id, h.requested_by, keys.get(h.target_issue_id, h.target_issue_id), h.body,
+                           len(h.attachment_ids)) for h in found]
+
+
 def _ticket_files(comments: Sequence[Comment]) -> list[FileChoice]:
     seen: dict[int, Attachment] = {a.id: a for cm in comments for a in cm.attachments}
     return [FileChoice(a.id, a.file_name, human_size(a.size), a.inline) for a in seen.values()]
@@ -134,13 +152,7 @@ def _result_view(r: NotifyResult, keys: dict[str, str]) -> ResultView:
         return ResultView(r.state, "Handed off to Tier 2: nothing was sent yet", None, [], [
             f"Hand-off #{r.handoff.id}: Tier 2 will send this comment to the one issue you chose ({key}). "
             "An internal note on the ticket says so.", *notes])
-    sent = sum(x.state == "sent" for x in receipts)
-    if r.state == "sent":
-        headline = f"Sent to {receipts[0].key}" if len(receipts) == 1 else f"Sent to all {len(receipts)} issues"
-    elif r.state == "partial":
-        headline = f"Sent to {sent} of {len(receipts)} issues; {len(receipts) - sent} failed"
-    else:
-        headline = "Not delivered: Jira did not take the comment"
+    headline = sent_headline(receipts)
     if r.phi_findings:
         notes.append(f"{r.phi_findings} possible PHI span{'s' if r.phi_findings > 1 else ''} handled as you chose.")
     return ResultView(r.state, headline, r.ref, receipts, notes)
@@ -163,6 +175,8 @@ def _render(request: Request, c: Container, ticket_id: int, caller: Caller, form
         errors.setdefault(name, []).append(p.message)
     known = {"comment", "attachment_ids", "target", "target_issue", "phi_override_reason"}
     general = [m for name, msgs in errors.items() if name not in known for m in msgs]
+    tier2 = caller.at_least(Role.TIER2)
+    handoffs = _pending(c, ticket_id, {lk.jira_issue_id: lk.jira_key for lk in links}) if tier2 and links else []
     phi = extra.pop("phi", None)
     if phi == "rescan":
         # The override was refused for its reason: the text is still flagged, so keep showing where.
@@ -172,7 +186,7 @@ def _render(request: Request, c: Container, ticket_id: int, caller: Caller, form
     return page(request, "notify.html", status_code=status_code, ticket_id=ticket_id, caller=caller, tab="notify",
                 zendesk_ticket_url=c.helpdesk.ticket_url(ticket_id), links=links, files=files,
                 files_error=files_error, form=form or NotifyForm(), errors=errors, general=general, phi=phi,
-                tier2=caller.at_least(Role.TIER2), reason_min=REASON_MIN, **extra)
+                tier2=tier2, handoffs=handoffs, reason_min=REASON_MIN, **extra)
 
 
 @router.get("/tickets/{ticket_id}/notify", response_class=HTMLResponse)
@@ -246,3 +260,25 @@ def redact_comment(request: Request, ticket_id: int = Path(gt=0), form: NotifyFo
     said = (f"Replaced {n} flagged span{'s' if n > 1 else ''} with {'their labels' if n > 1 else 'its label'}. "
             "Check the text, then send.") if n else "Nothing in the comment is flagged any more."
     return _render(request, c, ticket_id, caller, form, message=said)
+
+
+@router.post("/tickets/{ticket_id}/notify/handoffs/{handoff_id}", response_class=HTMLResponse)
+def send_handoff(request: Request, ticket_id: int = Path(gt=0), handoff_id: int = Path(gt=0),
+                 caller: Caller = Depends(current_caller), c: Container = Depends(container)) -> HTMLResponse:
+    """Tier 2 sends a pending hand-off of this ticket to the one issue the Tier 1 agent chose."""
+    if not any(h.id == handoff_id for h in c.store.handoffs(status=None, ticket_id=ticket_id)):
+        return _render(request, c, ticket_id, caller, None, 404, [
+            Problem("handoff_id", "not_found", f"Ticket #{ticket_id} has no hand-off #{handoff_id}.")])
+    try:
+        result = c.notify.send_handoff(handoff_id, caller)
+    except NotAllowed:
+        raise  # the card is only shown to Tier 2: the sidebar's 403 page says why
+    except PhiBlocked as exc:
+        labels = ", ".join(sorted({f.label for f in exc.findings}))
+        return _render(request, c, ticket_id, caller, None, exc.status, [Problem("handoff_id", "phi", (
+            f"Hand-off #{handoff_id} was not sent: its text is flagged as possible PHI ({labels}). "
+            "Send the comment yourself with the form below, where you can redact it or move it to a note."))])
+    except EscalinkError as exc:
+        return _render(request, c, ticket_id, caller, None, exc.status, [Problem("handoff_id", "vendor", exc.message)])
+    view = _result_view(result, {lk.jira_issue_id: lk.jira_key for lk in c.store.links_for_ticket(ticket_id)})
+    return _render(request, c, ticket_id, caller, None, 201, result=view)

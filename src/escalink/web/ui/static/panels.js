@@ -31,14 +31,29 @@
     }
   });
 
-  // Details of a linked issue: "Hide details" empties its region and gives focus back to the eye button.
+  // Details of a linked issue: the eye button toggles its region (aria-expanded says which); "Hide
+  // details" empties the region and gives focus back to the eye button.
+  function opener(region) { return document.querySelector('[aria-controls="' + region.id + '"]'); }
+  function hide(region) {
+    var eye = opener(region);
+    region.innerHTML = "";
+    if (eye) { eye.setAttribute("aria-expanded", "false"); eye.focus(); }
+  }
   document.addEventListener("click", function (event) {
     var button = event.target && event.target.closest ? event.target.closest("[data-close-details]") : null;
-    if (!button) { return; }
-    var region = button.closest(".details");
-    if (!region) { return; }
-    var opener = document.querySelector('[aria-controls="' + region.id + '"]');
-    region.innerHTML = "";
-    if (opener) { opener.focus(); }
+    var region = button ? button.closest(".details") : null;
+    if (region) { hide(region); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var eye = event.detail.elt;
+    if (!eye || eye.getAttribute("aria-expanded") !== "true") { return; }
+    var region = document.getElementById(eye.getAttribute("aria-controls"));
+    if (region) { event.preventDefault(); hide(region); }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var region = event.detail.target;
+    if (!region || !region.classList || !region.classList.contains("details")) { return; }
+    var eye = opener(region);
+    if (eye) { eye.setAttribute("aria-expanded", region.innerHTML.trim() ? "true" : "false"); }
   });
 })();
