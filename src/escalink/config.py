@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     jobs_queue_path: str | None = Field(None, description="Embedded queue file; beside a SQLite database if unset")
     jobs_workers: int = Field(2, description="Worker threads per process (embedded consumer or `escalink worker`)")
     jobs_max_attempts: int = Field(8, description="Attempts before a job is dead-lettered")
-    jobs_lease_seconds: float = Field(300.0, description="A running job whose worker vanished is taken over after this")
+    jobs_lease_seconds: float = Field(
+        30.0, gt=0, description="A running job whose worker vanished is taken over after this; a live worker "
+        "renews its leases every third of it")
     jobs_backoff_max_seconds: float = Field(600.0, description="Longest wait between two attempts of a job")
     escalate_wait_seconds: float = Field(
         20.0, description="How long an escalation request waits for its jobs before answering 202 (queued)")

@@ -32,9 +32,9 @@ def test_bug_is_created_with_every_field_linked_and_the_ticket_put_on_hold(stack
     body = resp.json()
     assert body["state"] == "done" and body["issue_type"] == "Bug" and body["zendesk_status"] == "hold"
 
-    # Budget: read ticket, create, remote link, ticket update + download/upload per attachment.
+    # Budget: read the ticket and its comments, create, remote link, ticket update + download/upload per attachment.
     calls = counted_calls(stack, mark)
-    assert len(calls) == 4 + 2 * len(draft["attachment_ids"]), [(c.method, c.path) for c in calls]
+    assert len(calls) == 5 + 2 * len(draft["attachment_ids"]), [(c.method, c.path) for c in calls]
     assert stack.emulators.recorder.spec_violations() == []
 
     jira = stack.emulators.jira_state
@@ -151,16 +151,13 @@ def test_links_endpoint_shows_live_details_and_warns_about_a_second_issue(stack:
     assert api.get("/api/tickets/999999/links").json()["links"] == []
 
 
-def test_closed_ticket_keeps_the_issue_and_reports_the_failed_update(stack: Stack, api: httpx.Client) -> None:
-    draft = draft_json(stack, 104, ticket_id=125)
-    resp = api.post("/api/escalations", json=draft)
-    assert resp.status_code == 201
-    body = resp.json()
-    assert body["state"] == "incomplete" and body["zendesk_status"] is None
-    failed = [s for s in body["steps"] if not s["ok"]]
-    assert [s["step"] for s in failed] == ["zendesk_update"] and failed[0]["detail"]
-    record = api.get(f"/api/escalations/{body['escalation_id']}").json()
-    assert record["state"] == "incomplete" and record["jira_key"] == body["jira_key"]
+def test_a_closed_ticket_is_refused_and_no_issue_is_created(stack: Stack, api: httpx.Client) -> None:
+    issues_before = len(stack.emulators.jira_state.issues)
+    resp = api.post("/api/escalations", json=draft_json(stack, 104, ticket_id=125))
+    assert resp.status_code == 422, resp.text
+    assert [(e["field"], e["code"]) for e in resp.json()["errors"]] == [("ticket_id", "closed")]
+    assert len(stack.emulators.jira_state.issues) == issues_before
+    assert api.get("/api/tickets/125/links").json()["links"] == []
 
 
 def test_policy_endpoint_serves_the_rules(api: httpx.Client) -> None:

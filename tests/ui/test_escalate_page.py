@@ -77,6 +77,25 @@ def test_checklist_gates_the_area_step(stack: Stack, browser_client: Client) -> 
         assert f'value="{area}" required' in full.text
 
 
+def test_a_closed_ticket_says_so_at_step_0_and_its_submit_creates_nothing(stack: Stack,
+                                                                          browser_client: Client) -> None:
+    client = browser_client()
+    start = client.get("/app/tickets/125/escalate", headers=HX)  # ticket 125 is closed in the sandbox
+    assert start.status_code == 200
+    assert "This ticket cannot be escalated." in start.text and "create a follow-up ticket" in start.text
+    assert "Continue</button>" not in start.text
+    assert "Continue</button>" in client.get("/app/tickets/101/escalate", headers=HX).text
+    missing = client.get("/app/tickets/99999/escalate", headers=HX)
+    assert "Zendesk has no ticket #99999" in missing.text and "Continue</button>" not in missing.text
+
+    # A page that skips Step 0's warning is refused at submit, before anything is written.
+    w = wizard(stack, client, 125)
+    w.choose(BUG_AREA)
+    done = fill_bug(w, seed_draft(stack, 101)).submit()
+    assert done.status_code == 422 and "create a follow-up ticket" in done.text
+    assert stack.emulators.jira_state.issues == {}
+
+
 def test_each_area_group_gives_its_issue_and_request_type(stack: Stack, browser_client: Client) -> None:
     client = browser_client()
     policy = policy_of(stack)

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -31,6 +32,11 @@ class FakeHelpdesk:
         self.calls: list[tuple[str, Any]] = []
         self.fail_download = False
         self.file_name = "screen.png"
+        self.status = "open"
+
+    def get_ticket(self, ticket_id: int) -> SimpleNamespace:
+        self.calls.append(("get_ticket", ticket_id))
+        return SimpleNamespace(status=self.status)
 
     def list_comments(self, ticket_id: int) -> list[Comment]:
         self.calls.append(("list_comments", ticket_id))
@@ -143,7 +149,7 @@ def test_happy_path_calls_each_vendor_step_once_in_order(store: SqlStore) -> Non
     hd, tr = FakeHelpdesk(), FakeTracker()
     result = service(store, hd, tr, linked_issues_field_id=77).escalate(bug_draft())
     assert [c[0] for c in tr.calls] == ["check", "create", "attach", "link"]
-    assert [c[0] for c in hd.calls] == ["list_comments", "download", "update"]
+    assert [c[0] for c in hd.calls] == ["get_ticket", "list_comments", "download", "update"]
     update = hd.calls[-1][1]
     assert update.status == "hold" and "ESCA-1" in update.internal_note
     assert update.custom_fields == {77: "ESCA-1"}
@@ -170,6 +176,17 @@ def test_attachment_not_on_ticket_is_refused_before_any_write(store: SqlStore) -
     assert [p.field for p in err.value.problems] == ["attachment_ids[1]"]
     assert [c[0] for c in tr.calls] == ["check"]
     assert store.links_for_ticket(42) == []
+
+
+def test_a_closed_ticket_is_refused_before_any_write(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    hd.status = "closed"
+    with pytest.raises(DraftRejected) as err:
+        service(store, hd, tr).escalate(bug_draft())
+    assert [(p.field, p.code) for p in err.value.problems] == [("ticket_id", "closed")]
+    assert "create a follow-up ticket" in err.value.problems[0].message
+    assert [c[0] for c in hd.calls] == ["get_ticket"] and [c[0] for c in tr.calls] == ["check"]
+    assert store.links_for_ticket(42) == [] and store.escalations_for_ticket(42) == []
 
 
 def test_tracker_misconfiguration_is_raised_before_any_write(store: SqlStore) -> None:
@@ -211,7 +228,7 @@ def test_a_lost_create_answer_with_no_issue_found_fails_cleanly(store: SqlStore)
     assert label.startswith("escalink-") and label in next(c[1] for c in tr.calls if c[0] == "create").labels
     [record] = store.escalations_for_ticket(42)
     assert record.state == "failed" and store.links_for_ticket(42) == []
-    assert [c[0] for c in hd.calls] == ["list_comments"]  # the ticket was not touched
+    assert [c[0] for c in hd.calls] == ["get_ticket", "list_comments"]  # the ticket was not touched
 
 
 def drain(svc: EscalationService) -> None:

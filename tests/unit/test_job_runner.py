@@ -133,3 +133,38 @@ def test_sweeper_runs_overdue_jobs_and_queues_one_of_each_singleton(store: SqlSt
     backlog.waiting = False
     sweeper._last_reconcile = float("inf")
     assert sweeper.sweep() == 0
+
+
+def test_a_live_worker_keeps_its_lease_and_a_dead_ones_job_is_taken_over_after_one_lease(store: SqlStore) -> None:
+    """Real time here: the heartbeat is a thread renewing leases every third of a 0.3 s lease."""
+    import threading
+    import time
+
+    started, release = threading.Event(), threading.Event()
+
+    class Slow(Scripted):
+        def run(self, job: JobRecord, worker: str) -> JobResult:
+            started.set()
+            release.wait(5)
+            return super().run(job, worker)
+
+    live = JobRunner(store, options=RunnerOptions(lease_seconds=0.3), worker="live")
+    live.register("k", Slow([]))
+    other = JobRunner(store, options=RunnerOptions(lease_seconds=0.3), worker="other")
+    other.register("k", Scripted([]))
+    [slow_id, orphan_id] = store.add_jobs([NewJob("k"), NewJob("k")])
+    outcome: list[str] = []
+    t = threading.Thread(target=lambda: outcome.append(live.run(slow_id)))
+    t.start()
+    assert started.wait(5)
+    # A worker killed mid-job: it claimed, then nothing renews its lease.
+    now = datetime.now(UTC)
+    assert store.claim(orphan_id, now=now, lease_until=now + timedelta(seconds=0.3), worker="killed") is not None
+
+    time.sleep(1.0)  # over three leases: the slow job's lease was renewed meanwhile, the orphan's ran out
+    assert other.run(slow_id) == "skipped"
+    assert other.run(orphan_id) == "done"
+    release.set()
+    t.join(5)
+    assert outcome == ["done"]
+    assert [store.get_job(i).state for i in (slow_id, orphan_id)] == ["done", "done"]  # type: ignore[union-attr]

@@ -85,7 +85,7 @@ def test_a_file_name_with_phi_is_refused_after_the_read_but_before_any_write(sto
     with pytest.raises(PhiBlocked) as err:
         service(store, hd, tr).escalate(bug_draft())
     assert [(f.field, f.label) for f in err.value.findings] == [("attachment_ids[0]", "NAME")]
-    assert [c[0] for c in hd.calls] == ["list_comments"] and "create" not in [c[0] for c in tr.calls]
+    assert [c[0] for c in hd.calls] == ["get_ticket", "list_comments"] and "create" not in [c[0] for c in tr.calls]
     tr.calls.clear()
     service(store, hd, tr).escalate(bug_draft(phi_action="move_to_internal_note"))
     assert ("attach", "attachment-501.png") in tr.calls

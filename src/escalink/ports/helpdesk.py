@@ -7,8 +7,19 @@ from typing import Protocol
 from escalink.domain.records import AgentProfile, Comment, TicketUpdate
 
 
+class TicketStatus(Protocol):
+    """A ticket as far as Escalink reads it: its status, as the REST API spells it."""
+
+    @property
+    def status(self) -> str: ...
+
+
 class Helpdesk(Protocol):
     """Reads tickets and writes internal notes. Implementations raise domain errors only."""
+
+    def get_ticket(self, ticket_id: int) -> TicketStatus:
+        """The ticket's status; NotFound when the ticket does not exist."""
+        ...
 
     def list_comments(self, ticket_id: int) -> list[Comment]:
         """All comments of a ticket, oldest first, inline images listed as attachments.

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from escalink.domain.records import Comment, TicketUpdate
+from escalink.ports.helpdesk import TicketStatus
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundStore, LinkStore
 
@@ -28,13 +29,6 @@ class SyncStore(InboundStore, LinkStore, Protocol):
         """These deliveries are being written to Zendesk now: if the process stops before they are
         finished, the next run checks the ticket before writing again."""
         ...
-
-
-class TicketStatus(Protocol):
-    """A ticket as far as the sync reads it: its status, as the REST API spells it."""
-
-    @property
-    def status(self) -> str: ...
 
 
 class SyncHelpdesk(Protocol):

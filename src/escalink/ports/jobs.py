@@ -104,6 +104,10 @@ class JobStore(Protocol):
         """Dead jobs given up (kept, so an admin may still revive one); returns how many."""
         ...
 
+    def renew_leases(self, job_ids: Sequence[int], *, worker: str, lease_until: datetime) -> int:
+        """Extend the leases `worker` still holds on these running jobs (its heartbeat); returns how many."""
+        ...
+
     def release_leases(self, *, worker_prefix: str | None = None) -> int:
         """Running jobs back to pending (an embedded worker restarting: nothing else could run them)."""
         ...

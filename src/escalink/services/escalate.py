@@ -51,6 +51,8 @@ log = structlog.get_logger(__name__)
 
 
 FINAL_STATES = ("done", "incomplete", "failed")
+CLOSED_TICKET = ("Ticket #{ticket} is closed and Zendesk allows no change to it: create a follow-up ticket and "
+                 "escalate that one.")
 RESUME_HINT = "The issue exists: resume this escalation later; escalating again would create a second issue."
 SEVERAL_ISSUES = (
     "This ticket was already linked to {keys}. Best practice is one Jira issue per Zendesk ticket: "
@@ -346,7 +348,14 @@ class EscalationService:
         ))
 
     def _chosen_attachments(self, draft: EscalationDraft) -> list[Attachment]:
+        """The draft's attachments, read from the ticket once it is known to take the updates that follow."""
         try:
+            status = self.helpdesk.get_ticket(draft.ticket_id).status
+            if status == "closed":
+                # Zendesk refuses every change to a closed ticket: its issue could never be linked,
+                # noted or put on hold, so nothing is created at all.
+                raise DraftRejected(f"Ticket #{draft.ticket_id} is closed; nothing was sent.", problems=[Problem(
+                    "ticket_id", "closed", CLOSED_TICKET.format(ticket=draft.ticket_id))])
             comments = self.helpdesk.list_comments(draft.ticket_id)
         except NotFound as exc:
             raise NotFound(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
@@ -57,7 +58,7 @@ class JobHandler(Protocol):
 
 @dataclass(slots=True)
 class RunnerOptions:
-    lease_seconds: float = 300.0
+    lease_seconds: float = 30.0
     max_attempts: int = 8
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
@@ -75,6 +76,47 @@ class RunReport:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class LeaseHeartbeat:
+    """Renews the leases of the jobs this worker is running, every third of a lease.
+
+    This is what lets the lease be short: a job whose worker died (SIGKILL, a lost machine) is taken
+    over once its lease runs out, while a slow job whose worker is alive never loses it. One thread
+    per runner, started with its first job; one UPDATE per beat for all of the worker's jobs.
+    """
+
+    def __init__(self, store: JobStore, worker: str, lease_seconds: float, clock: Callable[[], datetime]) -> None:
+        self.store, self.worker, self.lease_seconds, self.clock = store, worker, lease_seconds, clock
+        self._active: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, job_id: int) -> None:
+        with self._lock:
+            self._active.add(job_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._beat, daemon=True, name=f"lease-{self.worker}")
+                self._thread.start()
+
+    def drop(self, job_id: int) -> None:
+        with self._lock:
+            self._active.discard(job_id)
+
+    def _beat(self) -> None:
+        pause = threading.Event()
+        while not pause.wait(self.lease_seconds / 3):
+            with self._lock:
+                held = sorted(self._active)
+            if not held:
+                continue
+            lease_until = self.clock() + timedelta(seconds=self.lease_seconds)
+            try:
+                self.store.renew_leases(held, worker=self.worker, lease_until=lease_until)
+            except Exception as exc:
+                # The database is briefly unreachable: the jobs carry on, and the next beat tries
+                # again well before their leases (three beats long) run out. The thread must not die.
+                log.warning("jobs.lease_renewal_failed", jobs=len(held), error=type(exc).__name__)
 
 
 class JobRunner:
@@ -95,6 +137,7 @@ class JobRunner:
         self.clock = clock
         self.rng = rng or random.Random()
         self.handlers: dict[str, JobHandler] = {}
+        self.heartbeat = LeaseHeartbeat(store, self.worker, self.options.lease_seconds, clock)
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler
@@ -108,6 +151,13 @@ class JobRunner:
         if job is None:
             report.skipped += 1
             return "skipped"
+        self.heartbeat.hold(job.id)
+        try:
+            return self._run_claimed(job, report)
+        finally:
+            self.heartbeat.drop(job.id)
+
+    def _run_claimed(self, job: JobRecord, report: RunReport) -> str:
         report.ran += 1
         report.ids.append(job.id)
         handler = self.handlers.get(job.kind)

@@ -176,6 +176,14 @@ class JobTables:
         with self._sessions() as s, s.begin():
             return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
+    def renew_leases(self, job_ids: Sequence[int], *, worker: str, lease_until: datetime) -> int:
+        if not job_ids:
+            return 0
+        stmt = (update(Job).where(Job.id.in_(list(job_ids)), Job.state == "running", Job.leased_by == worker)
+                .values(lease_until=lease_until).execution_options(synchronize_session=False))
+        with self._sessions() as s, s.begin():
+            return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
     def release_leases(self, *, worker_prefix: str | None = None) -> int:
         query = update(Job).where(Job.state == "running")
         if worker_prefix is not None:

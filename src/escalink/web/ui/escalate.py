@@ -18,10 +18,10 @@ from starlette.requests import ClientDisconnect
 
 from escalink.bootstrap import Container
 from escalink.domain.draft import PhiAction, Problem
-from escalink.domain.errors import DraftRejected, EscalinkError
+from escalink.domain.errors import DraftRejected, EscalinkError, NotFound
 from escalink.domain.phi import FieldFinding
 from escalink.domain.records import Attachment
-from escalink.services.escalate import Preview
+from escalink.services.escalate import CLOSED_TICKET, Preview
 from escalink.services.roles import Caller
 from escalink.web.deps import container
 from escalink.web.ui.deps import current_caller, current_session, page, templates
@@ -67,12 +67,24 @@ def _shell(c: Container, ticket_id: int, caller: Caller) -> dict[str, Any]:
 
 
 def _start(request: Request, c: Container, ticket_id: int, caller: Caller, state: FormState,
-           error: str | None = None) -> HTMLResponse:
+           error: str | None = None, refusal: str | None = None) -> HTMLResponse:
     linked = c.store.links_for_ticket(ticket_id)
     practice = next((b.text for b in c.policy.best_practices if b.id == ONE_PER_TICKET), None)
     return page(request, "escalate_start.html", status_code=422 if error else 200, **_shell(c, ticket_id, caller),
-                policy=c.policy, checked=set(state.checklist), error=error,
+                policy=c.policy, checked=set(state.checklist), error=error, refusal=refusal,
                 linked_keys=[link.jira_key for link in linked], best_practice=practice)
+
+
+def _refusal(c: Container, ticket_id: int) -> str | None:
+    """Why this ticket cannot be escalated at all, said before the agent types anything. Zendesk being
+    unreachable now is no reason: the submit checks the ticket again."""
+    try:
+        status = c.helpdesk.get_ticket(ticket_id).status
+    except NotFound:
+        return f"Zendesk has no ticket #{ticket_id} (or Escalink's account cannot see it)."
+    except EscalinkError:
+        return None
+    return CLOSED_TICKET.format(ticket=ticket_id) if status == "closed" else None
 
 
 def _area(request: Request, c: Container, ticket_id: int, caller: Caller, state: FormState,
@@ -183,7 +195,7 @@ def _fresh_key_after_failure(c: Container, state: FormState) -> None:
 def escalate_start(request: Request, ticket_id: int = TICKET, caller: Caller = Depends(current_caller),
                    c: Container = Depends(container)) -> HTMLResponse:
     """Step 0: the reminders and the checks to confirm before anything else."""
-    return _start(request, c, ticket_id, caller, FormState())
+    return _start(request, c, ticket_id, caller, FormState(), refusal=_refusal(c, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/escalate/area", response_class=HTMLResponse)
