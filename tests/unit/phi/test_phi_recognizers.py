@@ -23,6 +23,7 @@ POSITIVES = [
     ("Thanks Henrik, retested on staging", "Henrik", "NAME", "comment"),
     ("scan_Winifred_Castellanos_front.jpg", "Winifred_Castellanos", "NAME", "filename"),
     ("MilesKowalski_labs.pdf", "MilesKowalski", "NAME", "filename"),
+    ("saoirse_lindqvist_lab_results.pdf", "saoirse_lindqvist", "NAME", "filename"),  # an unlisted surname
     ("Maria dela Cruz asked for a refund", "Maria dela Cruz", "NAME", "summary"),
     # DATE
     ("Search name plus DOB 3/7/1956", "3/7/1956", "DATE", "steps"),
@@ -117,3 +118,13 @@ def test_positive(detector: Detector, covered: Covered, text: str, part: str, la
 @pytest.mark.parametrize(("text", "field"), NEGATIVES, ids=[n[0][:40] for n in NEGATIVES])
 def test_look_alike_is_not_flagged(detector: Detector, text: str, field: str) -> None:
     assert detector.scan(text, field) == []
+
+
+@pytest.mark.parametrize(("text", "field", "spans"), [
+    ("lab report (MRN 00482913) that fails", "description", ["00482913"]),  # not the closing parenthesis
+    ("Call +46 (0)8 928 571 38 after lunch", "comment", ["+46 (0)8 928 571 38"]),
+    ("saoirse_lindqvist_lab_results.pdf", "filename", ["saoirse_lindqvist"]),
+    ("lindqvist_saoirse_labs.pdf", "filename", ["lindqvist_saoirse"]),
+])
+def test_spans_end_where_the_value_ends(detector: Detector, text: str, field: str, spans: list[str]) -> None:
+    assert [text[f.start:f.end] for f in detector.scan(text, field)] == spans

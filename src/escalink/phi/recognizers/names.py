@@ -291,6 +291,8 @@ class NameRecognizer(Recognizer):
 
     def _judge_run(self, ctx: ScanContext, run: list[Token], prev: dict[int, str]) -> Iterable[Finding]:
         kinds = [self._kind(ctx, t, prev.get(t.start, "")) for t in run]
+        if ctx.is_filename and len(run) > 1:
+            kinds = self._beside_first_name(run, kinds)
         i = 0
         while i < len(run):
             if kinds[i] in (BLOCK, PARTICLE, INITIAL):
@@ -311,6 +313,22 @@ class NameRecognizer(Recognizer):
                 if f is not None:
                     yield f
             i = j + 1
+
+    def _beside_first_name(self, run: list[Token], kinds: list[int]) -> list[int]:
+        """In a file name every word is lower-case alike: an unknown word (no English word, no listed
+        name) joined to a first name is the rest of that name (saoirse_lindqvist, lindqvist-saoirse)."""
+        lex = self.lexicons
+        out = list(kinds)
+        for i, tok in enumerate(run):
+            if kinds[i] != BLOCK or len(tok.text) < 3 or not tok.text.isalpha():
+                continue
+            key = fold(tok.text)
+            if key in lex.words or key in self.STOP or self.WORDLIKE.search(key):
+                continue
+            if any(0 <= j < len(run) and kinds[j] == STRONG and fold(run[j].text) in lex.first_names
+                   for j in (i - 1, i + 1)):
+                out[i] = UNKNOWN
+        return out
 
     def _score(self, ctx: ScanContext, toks: list[Token], kinds: list[int]) -> Finding | None:
         core = [k for k in kinds if k in (STRONG, WEAK, UNKNOWN)]

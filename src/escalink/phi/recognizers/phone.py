@@ -28,13 +28,15 @@ class PhoneRecognizer(PatternRecognizer):
         # 3125550187: ten bare digits, a valid area code and exchange
         Pattern("nanp_bare", r"(?=[+\d])(?<![A-Za-z0-9+-])(?:\+?1)?[2-9]\d{2}[2-9]\d{6}(?![A-Za-z0-9-])", 0.45,
                 starts="0+", run=(10, 1 << 30, "")),
-        # +353 1 555 0192, +44 20 7946 0958, +46 (0)8 928 571 38
-        Pattern("international", r"(?=[+0])(?<![A-Za-z0-9+-])(?:\+|00)\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?"
+        # +353 1 555 0192, +44 20 7946 0958, +46 (0)8 928 571 38; a parenthesis only with its pair, so
+        # "(MRN 00482913)" does not lend its closing one to the number
+        Pattern("international", r"(?=[+0])(?<![A-Za-z0-9+-])(?:\+|00)\d{1,3}(?:[\s.-]?(?:\(\d{1,4}\)|\d{1,4})"
             r"){2,6}" + _EXT + r"(?![A-Za-z0-9])",
                 0.75, starts="0+", run=(3, 1 << 30, "")),
         # loosely grouped numbers: 0490 75 40 81, 03.93.92.16.85, 467 3395; only with a cue
-        Pattern("grouped", r"(?=[(\d])(?<![A-Za-z0-9+./:-])\(?\d{2,5}\)?(?:[\s.-]\(?\d{2,8}\)?){1,5}"
-                + _EXT + r"(?![\w/:]|[.,-]\d)", 0.2, starts="0(", run=(2, 5, "")),
+        Pattern("grouped", r"(?=[(\d])(?<![A-Za-z0-9+./:-])(?:\(\d{2,5}\)|\d{2,5})"
+                r"(?:[\s.-](?:\(\d{2,8}\)|\d{2,8})){1,5}" + _EXT + r"(?![\w/:]|[.,-]\d)",
+                0.2, starts="0(", run=(2, 5, "")),
     )
     CONTEXT: ClassVar[tuple[str, ...]] = (
         "phone", "phones", "fax", "faxed", "call", "called", "calling", "callback", "call back", "mobile", "cell",
