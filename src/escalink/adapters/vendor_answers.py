@@ -137,10 +137,13 @@ def error_for_response(
         return unavailable(profile, f"{name} is busy or unavailable (HTTP {status})", retry_after)
     problems = problems_from_body(response)
     summary = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems[:5])
+    # The vendor's own messages often end with a full stop: never add a second one.
+    said = f"{name} refused the request (HTTP {status})" + (f": {summary}" if summary else "")
+    hint = "Ask an admin to check this request against the vendor's settings."
+    if any(p.field for p in problems):
+        hint = "Correct the listed fields, or ask an admin if they are not yours to change."
     return VendorRejected(
-        f"{name} refused the request (HTTP {status})"
-        + (f": {summary}" if summary else "")
-        + ". Correct the listed fields, or ask an admin if they are not yours to change.",
+        said.rstrip(". ") + ". " + hint,
         problems=problems,
         vendor=vendor,
     )

@@ -157,13 +157,13 @@ def _phi_op(c: Container, ticket_id: int, session: UiSession, state: FormState) 
 
 
 def _form(request: Request, c: Container, ticket_id: int, caller: Caller, session: UiSession, state: FormState,
-          *, show_errors: bool, focus: str | None = None, status_code: int = 200,
-          extra_problems: Sequence[Problem] = (), alert: str | None = None) -> HTMLResponse:
+          *, show_errors: bool, visited: frozenset[str] | None = None, focus: str | None = None,
+          status_code: int = 200, extra_problems: Sequence[Problem] = (), alert: str | None = None) -> HTMLResponse:
     attachments, attachments_error = _ticket_attachments(c, ticket_id)
     names = {a.id: a.file_name for a in attachments} if attachments is not None else state.attachment_names
     built, preview = _check(c, ticket_id, session, state)
-    view = form_view(c.policy, ticket_id, state, built, preview, show_errors=show_errors, attachments=attachments,
-                     attachments_error=attachments_error, file_names=names,
+    view = form_view(c.policy, ticket_id, state, built, preview, show_errors=show_errors, visited=visited,
+                     attachments=attachments, attachments_error=attachments_error, file_names=names,
                      extra_findings=_file_findings(c, built, names), extra_problems=extra_problems, alert=alert)
     if focus == "create-issue" and view.submit_blocked:
         focus = None
@@ -225,7 +225,7 @@ def escalate_form(request: Request, ticket_id: int = TICKET, caller: Caller = De
         uuids = rule.fields.get("member_uuids") if rule else None
         focus = apply_op(c.policy, state, state.op, uuids.max_items if uuids else None)
     return _form(request, c, ticket_id, caller, session, state, show_errors=bool(state.op) or state.touched(),
-                 focus=focus)
+                 visited=state.visited, focus=focus)
 
 
 @router.post("/tickets/{ticket_id}/escalate/check", response_class=HTMLResponse)
@@ -236,7 +236,7 @@ def escalate_check(request: Request, ticket_id: int = TICKET, session: UiSession
     if checklist_missing(c.policy, state) or c.policy.area(state.area) is None:
         return templates.TemplateResponse(request, "escalate_check.html", {"view": None}, status_code=422)
     built, preview = _check(c, ticket_id, session, state)
-    view = form_view(c.policy, ticket_id, state, built, preview, show_errors=True,
+    view = form_view(c.policy, ticket_id, state, built, preview, show_errors=True, visited=state.visited,
                      file_names=state.attachment_names,
                      extra_findings=_file_findings(c, built, state.attachment_names))
     return templates.TemplateResponse(request, "escalate_check.html", {"view": view})

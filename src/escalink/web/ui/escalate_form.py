@@ -28,7 +28,8 @@ CHOICE_FIELDS = ("severity", "priority", "platform", "request_type")
 LIST_FIELDS = ("member_uuids", "steps_to_reproduce")
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 #: Form items that describe the area choice itself, not what the agent typed: not carried over a new area.
-NOT_CARRIED = frozenset({"area", "op", "checklist", "request_type", "phi_action", "phi_ack", "phi_override_reason"})
+NOT_CARRIED = frozenset({"area", "op", "checklist", "request_type", "phi_action", "phi_ack", "phi_override_reason",
+                         "visited"})
 
 
 def new_idempotency_key() -> str:
@@ -59,6 +60,7 @@ class FormState:
     priority_helper: str = ""  # "" | "q:<i>" asking question i | "yes:<i>" | "none" (see `helper_state`)
     idempotency_key: str = ""
     op: str = ""
+    visited: frozenset[str] = frozenset()  # fields the agent has been in: the live check names only their gaps
     carry: list[tuple[str, str]] = field(default_factory=list)  # every posted item, for a change of area
 
     @classmethod
@@ -83,7 +85,7 @@ class FormState:
             platform=one("platform"), attachment_ids=many("attachment_ids"), attachment_names=names,
             phi_action=one("phi_action") or PhiAction.BLOCK.value, phi_ack=one("phi_ack"),
             phi_override_reason=one("phi_override_reason"), priority_helper=one("priority_helper"),
-            idempotency_key=one("idempotency_key"), op=one("op"),
+            idempotency_key=one("idempotency_key"), op=one("op"), visited=frozenset(one("visited").split()),
             carry=[(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in NOT_CARRIED],
         )
 

@@ -154,6 +154,7 @@ def form_view(
     preview: Preview | None,
     *,
     show_errors: bool,
+    visited: frozenset[str] | None = None,
     attachments: list[Attachment] | None = None,
     attachments_error: str | None = None,
     file_names: dict[int, str] | None = None,
@@ -179,8 +180,9 @@ def form_view(
     for p in problems:
         if p.code == "phi":
             continue  # shown as highlights under the field, with what to do about them
-        if not show_errors and p.code == "required" and p.field != "phi_override_reason":
-            continue
+        if p.code == "required" and p.field != "phi_override_reason" and not (
+                show_errors and (visited is None or p.field.split("[", 1)[0] in visited)):
+            continue  # a gap the agent has not reached yet: named on submit, not while typing elsewhere
         if p.field == "phi_override_reason" and effective is not PhiAction.OVERRIDE:
             continue
         key = _error_key(p, built, view_fields)

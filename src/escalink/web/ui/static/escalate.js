@@ -18,13 +18,19 @@
     }
   });
 
-  // "Back to Linked issues" loads that panel with htmx; mark its tab as the selected one, as the tab does.
-  document.addEventListener("click", function (event) {
-    var button = event.target && event.target.closest ? event.target.closest("[data-show-tab]") : null;
-    if (!button) { return; }
-    var tab = document.getElementById("tab-" + button.getAttribute("data-show-tab"));
-    if (!tab) { return; }
-    document.querySelectorAll('[role="tab"]').forEach(function (t) { t.setAttribute("aria-selected", "false"); });
-    tab.setAttribute("aria-selected", "true");
-  });
+  // The fields the agent has been in, sent with each check: the live messages name the gaps of those
+  // only, so typing a summary does not light up every other empty field (submit names them all).
+  function visit(event) {
+    var el = event.target;
+    var form = el && el.form;
+    if (!form || form.id !== "esc-form" || !el.name || el.type === "hidden") { return; }
+    var box = form.querySelector('input[name="visited"]');
+    if (!box) { return; }
+    var name = el.name.replace(/\[.*$/, "");
+    var seen = box.value ? box.value.split(" ") : [];
+    if (seen.indexOf(name) < 0) { seen.push(name); box.value = seen.join(" "); }
+  }
+  document.addEventListener("input", visit, true);
+  document.addEventListener("change", visit, true);
+  document.addEventListener("focusout", visit, true);
 })();
