@@ -73,9 +73,12 @@ def test_escalate_a_bug_end_to_end(live: Stack, page: Page) -> None:
     page.get_by_label("Member UUID", exact=True).fill("not-a-uuid")
     page.get_by_label("Summary").focus()
     expect(page.locator("#err-member_uuids-0")).not_to_be_empty()  # checked as the agent types
+    expect(page.get_by_label("Member UUID", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#err-summary")).to_be_empty()  # not reached yet: no "required" beside it
     fill(page, draft)
     page.get_by_label("Actual Result").blur()
     expect(page.locator("#err-member_uuids-0")).to_be_empty()
+    expect(page.get_by_label("Member UUID", exact=True)).not_to_have_attribute("aria-invalid", "true")
     expect(create).to_be_enabled()
     create.click()
     issue = created(live, page)

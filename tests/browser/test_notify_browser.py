@@ -35,16 +35,23 @@ def test_notify_with_one_target_failing_then_retried(live: Stack, page: Page) ->
     page.get_by_role("tab", name="Notify").click()
     page.get_by_label("Comment for the linked issues").fill("The crash also happens on build 8.14.1.")
     page.get_by_label("login-crash.png", exact=False).check()
+    # Tier 1: choosing one issue picks the hand-off, and the button says so; "All" takes it back.
+    page.get_by_label("Issue for Tier 2").select_option(broken.key)
+    expect(page.get_by_label("One issue only: hand off to Tier 2")).to_be_checked()
+    expect(page.get_by_role("button", name="Hand off to Tier 2")).to_be_visible()
+    page.get_by_label("All linked issues (2)").check()
     page.get_by_role("button", name="Send to linked issues").click()
 
     status = page.locator("#notify-status")
     expect(status.get_by_role("heading", name="Sent to 1 of 2 issues; 1 failed")).to_be_visible()
+    expect(status).to_be_focused()  # the answer takes the focus, not the page's body
     expect(status.locator(".receipt.state-failed")).to_contain_text(broken.key)
     assert len(issues[0].comments) == 1 and broken.comments == []
 
     jira.fail_comments_for.clear()
     page.get_by_role("button", name=f"Retry sending to {broken.key}", exact=False).click()
     expect(status.locator(".receipt.state-sent")).to_have_count(2)
+    expect(status.locator(".receipt.state-sent").filter(has_text=broken.key)).to_be_focused()
     expect(status.get_by_role("heading", name="Sent to all 2 issues")).to_be_visible()
     assert len(broken.comments) == 1 and len(broken.attachments) == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -110,6 +110,10 @@ def test_not_phi_needs_a_reason_and_covers_only_what_was_seen(stack: Stack, brow
     w.fill(phi_override_reason="short")
     short = w.check().text
     assert disabled(short, "create-issue") and "needs a reason" in oob_errors(short)["phi_override_reason"]
+    w.fill(phi_override_reason="Confirmed with Saoirse Lindqvist by phone that this is fine")
+    quoted = w.check().text  # the reason is scanned too, and says why it is refused
+    assert disabled(quoted, "create-issue")
+    assert oob_errors(quoted)["phi_override_reason"].startswith("The reason itself looks like PHI: describe")
     w.fill(phi_override_reason="Screen title of the app, not a person")
     assert not disabled(w.check().text, "create-issue")
     w.fill(description="Reported by Rosalind Quarry on the phone")  # new PHI after "Not PHI"

@@ -178,8 +178,8 @@ def form_view(
     problems = [*built.problems, *(preview.problems if preview else ()), *extra_problems]
     errors: dict[str, list[str]] = {}
     for p in problems:
-        if p.code == "phi":
-            continue  # shown as highlights under the field, with what to do about them
+        if p.code == "phi" and p.field != "phi_override_reason":
+            continue  # shown as highlights under the field, with what to do about them (a reason has none)
         if p.code == "required" and p.field != "phi_override_reason" and not (
                 show_errors and (visited is None or p.field.split("[", 1)[0] in visited)):
             continue  # a gap the agent has not reached yet: named on submit, not while typing elsewhere

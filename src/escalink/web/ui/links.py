@@ -226,12 +226,12 @@ def retry_delivery(request: Request, ticket_id: int = Path(gt=0), delivery_id: i
         current = c.store.get_delivery(delivery_id)
         if current is None or current.ticket_id != ticket_id:
             raise
-        return page(request, "_receipt.html", status_code=409, r=receipt(current), note=exc.message)
+        return page(request, "_receipt.html", status_code=409, r=receipt(current), note=exc.message, retried=True)
     headline = None
     if summary == "notify":
         same = [receipt(x) for x in c.store.deliveries_for_ticket(ticket_id) if x.notification_id == d.notification_id]
         headline = sent_headline(same)
-    return page(request, "_receipt.html", r=receipt(d), note=None, headline=headline)
+    return page(request, "_receipt.html", r=receipt(d), note=None, headline=headline, retried=True)
 
 
 @router.post("/tickets/{ticket_id}/links", response_class=HTMLResponse)

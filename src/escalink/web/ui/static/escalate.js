@@ -30,6 +30,21 @@
     var seen = box.value ? box.value.split(" ") : [];
     if (seen.indexOf(name) < 0) { seen.push(name); box.value = seen.join(" "); }
   }
+  // Each input says whether a message beside it names a problem (the messages change with every check).
+  function markInvalid() {
+    var form = document.getElementById("esc-form");
+    if (!form) { return; }
+    form.querySelectorAll("[aria-describedby]").forEach(function (el) {
+      if (!el.name) { return; }
+      var bad = el.getAttribute("aria-describedby").split(" ").some(function (id) {
+        var note = id.indexOf("err-") === 0 ? document.getElementById(id) : null;
+        return note && note.textContent.trim() !== "";
+      });
+      if (bad) { el.setAttribute("aria-invalid", "true"); } else { el.removeAttribute("aria-invalid"); }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", markInvalid);
+  document.addEventListener("htmx:oobAfterSwap", markInvalid);
   document.addEventListener("input", visit, true);
   document.addEventListener("change", visit, true);
   document.addEventListener("focusout", visit, true);

@@ -31,6 +31,33 @@
     }
   });
 
+  // Notify's target: choosing an issue picks "one issue" (or, for Tier 1, the hand-off), and the send
+  // button says what it will do.
+  function label(form) {
+    var send = form.querySelector("#notify-send");
+    var chosen = form.querySelector('input[name="target"]:checked');
+    var issue = form.querySelector("#target-issue");
+    if (!send || !chosen) { return; }
+    if (!send.getAttribute("data-all")) { send.setAttribute("data-all", send.textContent.trim()); }
+    if (chosen.value === "one" && issue && issue.value) {
+      send.textContent = "Send to " + issue.value;
+    } else if (chosen.value === "handoff") {
+      send.textContent = "Hand off to Tier 2";
+    } else {
+      send.textContent = send.getAttribute("data-all");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    var form = target && target.closest ? target.closest("#notify-form") : null;
+    if (!form) { return; }
+    if (target.id === "target-issue" && target.value) {
+      var single = form.querySelector("#target-one") || form.querySelector("#target-handoff");
+      if (single) { single.checked = true; }
+    }
+    label(form);
+  });
+
   // Details of a linked issue: the eye button toggles its region (aria-expanded says which); "Hide
   // details" empties the region and gives focus back to the eye button.
   function opener(region) { return document.querySelector('[aria-controls="' + region.id + '"]'); }
