@@ -215,7 +215,7 @@ def test_step_zero_checklist(policy: Policy) -> None:
         ),
         (
             "issue_type_identified",
-            "Identify the correct issue type using the Escalation Type decision graph here.",
+            "Identify the correct issue type using the Escalation Type decision graph (the next step shows it).",
         ),
     ]
 
