@@ -77,8 +77,9 @@ def build_container(
     ))
     queue = HueyQueue(make_huey(settings.jobs_backend, database_url=settings.database_url,
                                 queue_path=settings.jobs_queue_path, redis_url=settings.redis_url), runner, store)
+    # A write in flight when a process stopped lands within its HTTP timeout, or a little after.
     inbound = InboundSync(store, helpdesk, tracker, policy.sync, coalesce_seconds=settings.sync_coalesce_seconds,
-                          audit=store)
+                          write_window_seconds=2 * settings.http_timeout_seconds, audit=store)
     notify = NotifyService(helpdesk, tracker, store, guard, max_attachment_bytes=settings.jira_attachment_max_bytes,
                            audit=store, dispatcher=queue, wait_seconds=settings.escalate_wait_seconds)
     handlers: dict[str, JobHandler] = {

@@ -34,6 +34,7 @@ class FakeZendesk:
     updates: list[tuple[int, TicketUpdate]] = field(default_factory=list)
     down: bool = False
     reject: bool = False
+    comment_reads: int = 0
 
     def get_ticket(self, ticket_id: int) -> _Ticket:
         if self.down:
@@ -51,6 +52,7 @@ class FakeZendesk:
             self.statuses[ticket_id] = update.status
 
     def list_comments(self, ticket_id: int) -> list[Comment]:
+        self.comment_reads += 1
         return [Comment(n, None, u.internal_note, False, "t")
                 for n, (t, u) in enumerate(self.updates) if t == ticket_id]
 
@@ -274,8 +276,12 @@ def test_a_note_zendesk_took_just_before_a_crash_is_not_written_again(world: Wor
     with pytest.raises(RuntimeError):
         world.process()  # Zendesk has the note; Escalink never recorded it
     world.store.mark_noted = real  # type: ignore[method-assign]
-    restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5)
-    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
+    restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5,
+                            write_window_seconds=20)
+    # The stopped process's request may still be on its way to Zendesk: the ticket is read only after.
+    early = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
+    assert early.retrying == 1 and len(world.zendesk.updates) == 1 and world.zendesk.comment_reads == 0
+    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=60))
     assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
     assert world.store.noted_comments(104, [("10001", "901", "created")])
 
@@ -295,7 +301,7 @@ def test_a_status_note_zendesk_took_just_before_a_crash_is_not_written_again(wor
     world.store.mark_noted = real  # type: ignore[method-assign]
     assert world.zendesk.updates[0][1].internal_note.splitlines()[-1] == "(Escalink ref sync 1)"
     restarted = InboundSync(world.store, world.zendesk, world.jira, load_policy().sync, coalesce_seconds=5)
-    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
+    report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=60))
     assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
 
 

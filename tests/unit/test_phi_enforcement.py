@@ -51,6 +51,16 @@ def test_move_to_internal_note_keeps_jira_clean_and_puts_the_text_in_the_note(st
     assert [d.action for d in store.phi_decisions(42)] == ["move_to_internal_note"]
 
 
+def test_several_moved_details_in_one_text_point_to_the_note_once(store: SqlStore) -> None:
+    hd, tr = FakeHelpdesk(), FakeTracker()
+    draft = bug_draft(description="Member born 1971-03-09 gets a reminder listing metformin each day.",
+                      phi_action="move_to_internal_note")
+    service(store, hd, tr).escalate(draft)
+    spec = next(c[1] for c in tr.calls if c[0] == "create")
+    assert spec.description == ("Member born [details in Zendesk ticket #42, internal note] gets a reminder listing "
+                                "[more in the same note] each day.")
+
+
 def test_redact_replaces_each_span_with_its_label(store: SqlStore) -> None:
     hd, tr = FakeHelpdesk(), FakeTracker()
     service(store, hd, tr).escalate(bug_draft(**SLIPPED, phi_action="redact"))

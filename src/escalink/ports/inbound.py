@@ -26,8 +26,9 @@ class SyncStore(InboundStore, LinkStore, Protocol):
         ...
 
     def mark_inbound_started(self, ids: Sequence[int]) -> None:
-        """These deliveries are being written to Zendesk now: if the process stops before they are
-        finished, the next run checks the ticket before writing again."""
+        """These deliveries are being written to Zendesk now (the time of this try is kept): if the
+        process stops before they are finished, the next run waits out that try, then checks the
+        ticket before writing again."""
         ...
 
 

@@ -104,6 +104,7 @@ class InboundSync(InboundReceiver):
         sync: SyncPolicy,
         *,
         coalesce_seconds: float = 5.0,
+        write_window_seconds: float = 20.0,
         clock: Callable[[], datetime] = _utc_now,
         batch_size: int = 500,
         audit: AuditLog | None = None,
@@ -114,6 +115,7 @@ class InboundSync(InboundReceiver):
         self.tracker = tracker
         self.sync = sync
         self.coalesce = timedelta(seconds=coalesce_seconds)
+        self.write_window = timedelta(seconds=write_window_seconds)
         self.clock = clock
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -162,7 +164,7 @@ class InboundSync(InboundReceiver):
                 works.append(work)
             outcomes = {
                 ticket_id: apply_ticket(ticket_id, t, helpdesk=self.helpdesk, store=self.store, sync=self.sync,
-                                        audit=self.audit)
+                                        audit=self.audit, now=now, write_window=self.write_window)
                 for ticket_id, t in tickets.items()
             }
             report.zendesk_updates = sum(1 for kind, _ in outcomes.values() if kind == "updated")
@@ -226,7 +228,10 @@ class InboundSync(InboundReceiver):
                 continue
             t = tickets.setdefault(ticket_id, TicketWork())
             self._tell(t, ticket_id, event, issue_id, key)
-            t.resumed = t.resumed or work.record.started_at is not None
+            started = work.record.started_at
+            if started is not None:
+                t.resumed = True
+                t.last_started = started if t.last_started is None else max(t.last_started, started)
             t.record_ids.append(work.record.id)
             work.targets.append(ticket_id)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -51,13 +52,21 @@ class TicketWork:
     seen: set[Ref] = field(default_factory=set)
     refs: dict[Ref, tuple[str, ...]] = field(default_factory=dict)
     resumed: bool = False  # a record of this ticket was being written when a process stopped
+    last_started: datetime | None = None  # when that write was last tried
 
 
 def apply_ticket(
     ticket_id: int, work: TicketWork, *, helpdesk: SyncHelpdesk, store: SyncStore, sync: SyncPolicy,
-    audit: AuditLog,
+    audit: AuditLog, now: datetime | None = None, write_window: timedelta = timedelta(seconds=20),
 ) -> Outcome:
-    """Write the ticket's one update; what happened, as an Outcome (nothing is raised for Zendesk's answers)."""
+    """Write the ticket's one update; what happened, as an Outcome (nothing is raised for Zendesk's answers).
+
+    `write_window`: how long a write sent by a process that then stopped may still land in Zendesk
+    (its request was on the wire; Zendesk finishes it anyway). A resumed write waits that long after
+    the last try before it reads the ticket's notes to see whether that try landed."""
+    last = work.last_started
+    if work.resumed and last is not None and (now or datetime.now(UTC)) - last < write_window:
+        return "retry", "earlier_write_may_land"
     sections = [s for s in work.issues.values() if s.paragraphs]
     if not sections and not work.extra:
         return "nothing", "duplicate"

@@ -16,7 +16,7 @@ import httpx
 from escalink.domain.draft import Problem
 from escalink.domain.phi import FieldFinding, PhiAction
 from escalink.ports.sync_store import DeliveryRecord
-from escalink.services.phi_guard import note_marker, replace_spans
+from escalink.services.phi_guard import note_markers, replace_spans
 
 COMMENT_FIELD = "comment"
 REASONS = {
@@ -121,7 +121,7 @@ def guard_notice(
                 body = replace_spans(body, spans, lambda f: f"[{f.label}]")
             else:
                 note.append(f"Comment: {body}")
-                body = replace_spans(body, spans, lambda f: note_marker(ticket_id), merge_gap=True)
+                body = replace_spans(body, spans, note_markers(ticket_id), merge_gap=True)
             continue
         aid = order[int(name[len("attachment_ids["):-1])]
         if action is PhiAction.REDACT:

@@ -53,6 +53,21 @@ def note_marker(ticket_id: int) -> str:
     return f"[details in Zendesk ticket #{ticket_id}, internal note]"
 
 
+SAME_NOTE = "[more in the same note]"
+
+
+def note_markers(ticket_id: int) -> Callable[[FieldFinding], str]:
+    """Replacements for one text's moved spans: the full pointer once, then a short one, so a
+    description with three moved details does not repeat the ticket's pointer three times."""
+    used = False
+
+    def marker(_: FieldFinding) -> str:
+        nonlocal used
+        first, used = not used, True
+        return note_marker(ticket_id) if first else SAME_NOTE
+    return marker
+
+
 def content_hash(texts: Sequence[str]) -> str:
     """A hash that lets an auditor match a decision to a text they hold, without storing the text."""
     return hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
@@ -138,7 +153,6 @@ class PhiGuard:
         if action is PhiAction.OVERRIDE or not findings:
             return Guarded(spec, dict(file_names))
         texts = self.texts(spec, file_names, attachment_order)
-        marker = note_marker(ticket_id)
         new: dict[str, str] = {}
         note: list[str] = []
         for name in sorted({f.field for f in findings}, key=list(texts).index):
@@ -152,7 +166,7 @@ class PhiGuard:
                 new[name] = f"attachment-{aid}{ext}"
                 note.append(f"Attachment sent to Jira as {new[name]}: {texts[name]}")
             else:
-                new[name] = replace_spans(texts[name], spans, lambda f: marker, merge_gap=True)
+                new[name] = replace_spans(texts[name], spans, note_markers(ticket_id), merge_gap=True)
                 note.append(f"{_label(name)}: {texts[name]}")
         return Guarded(_rewrite(spec, new), _rewrite_files(file_names, attachment_order, new), note)
 

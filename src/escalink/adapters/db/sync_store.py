@@ -101,7 +101,8 @@ class SyncTables:
         if not ids:
             return
         with self._sessions() as s, s.begin():
-            s.execute(update(InboundEvent).where(InboundEvent.id.in_(list(ids)), InboundEvent.started_at.is_(None))
+            # every try: a resumed write waits out the last one (see inbound_apply.apply_ticket)
+            s.execute(update(InboundEvent).where(InboundEvent.id.in_(list(ids)))
                       .values(started_at=datetime.now(UTC)))
 
     def has_due_inbound(self, *, received_before: datetime, now: datetime) -> bool:
