@@ -108,8 +108,9 @@ class JobStore(Protocol):
         """Extend the leases `worker` still holds on these running jobs (its heartbeat); returns how many."""
         ...
 
-    def release_leases(self, *, worker_prefix: str | None = None) -> int:
-        """Running jobs back to pending (an embedded worker restarting: nothing else could run them)."""
+    def release_leases(self, *, worker_prefix: str | None = None, not_before: datetime | None = None) -> int:
+        """Running jobs back to pending (an embedded worker restarting: nothing else could run them),
+        due at `not_before` (default now)."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -21,8 +22,10 @@ async def sync_lifespan(app: FastAPI) -> AsyncIterator[None]:
     embedded = c.settings.jobs_backend == "embedded"
     if embedded:
         # In embedded mode this process is the only worker: a job still marked running was cut short
-        # by the previous run (a crash, SIGKILL) and can be taken again at once.
-        released = c.store.release_leases()
+        # by the previous run (a crash, SIGKILL). It runs again once a request that run had on the
+        # wire can no longer land (twice the HTTP timeout), so its idempotency check sees that write.
+        wait = timedelta(seconds=2 * c.settings.http_timeout_seconds)
+        released = c.store.release_leases(not_before=datetime.now(UTC) + wait)
         if released:
             log.warning("jobs.leases_released", jobs=released)
         c.queue.start_embedded(c.settings.jobs_workers)

@@ -115,6 +115,21 @@ def test_released_leases_make_running_jobs_due_again(store: SqlStore) -> None:
     assert store.due_jobs(now=later(2)) == [job_id]
 
 
+def test_released_leases_can_wait_for_writes_still_on_the_wire(store: SqlStore) -> None:
+    [job_id] = store.add_jobs([NewJob("k")])
+    store.claim(job_id, now=later(1), lease_until=later(3600), worker="killed-process")
+    assert store.release_leases(not_before=later(20)) == 1
+    assert store.due_jobs(now=later(2)) == [] and store.due_jobs(now=later(21)) == [job_id]
+
+
+def test_renewed_leases_keep_a_live_workers_jobs(store: SqlStore) -> None:
+    [a, b] = store.add_jobs([NewJob("k"), NewJob("k")])
+    store.claim(a, now=later(1), lease_until=later(30), worker="live")
+    store.claim(b, now=later(1), lease_until=later(30), worker="other")
+    assert store.renew_leases([a, b], worker="live", lease_until=later(90)) == 1  # only its own
+    assert store.due_jobs(now=later(60)) == [b]
+
+
 def test_overdue_means_due_for_a_while_and_not_taken(store: SqlStore) -> None:
     [job_id] = store.add_jobs([NewJob("k")])
     assert store.due_jobs(now=later(1), due_before=later(-5)) == []

@@ -184,11 +184,11 @@ class JobTables:
         with self._sessions() as s, s.begin():
             return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
-    def release_leases(self, *, worker_prefix: str | None = None) -> int:
+    def release_leases(self, *, worker_prefix: str | None = None, not_before: datetime | None = None) -> int:
         query = update(Job).where(Job.state == "running")
         if worker_prefix is not None:
             query = query.where(Job.leased_by.startswith(worker_prefix))
-        stmt = query.values(state="pending", lease_until=None, next_try_at=_now()).execution_options(
+        stmt = query.values(state="pending", lease_until=None, next_try_at=not_before or _now()).execution_options(
             synchronize_session=False)
         with self._sessions() as s, s.begin():
             return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
