@@ -25,7 +25,7 @@ def test_every_job_completes_after_a_storm_and_none_goes_early(tmp_path: Path) -
         answers = [api.post("/api/escalations", json=draft_json(stack, t)) for t in TICKETS]
         assert {a.status_code for a in answers} == {202}, [a.text for a in answers]
         ids = [a.json()["escalation_id"] for a in answers]
-        deadline = time.monotonic() + STORM_SECONDS + 30
+        deadline = time.monotonic() + STORM_SECONDS + 90  # generous for a loaded machine; it ends when all are done
         while time.monotonic() < deadline:
             states = [api.get(f"/api/escalations/{i}").json()["state"] for i in ids]
             if all(s == "done" for s in states):
