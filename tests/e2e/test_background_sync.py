@@ -20,7 +20,7 @@ def test_background_processor_reopens_the_ticket_by_itself(tmp_path: Path) -> No
         ticket = stack.emulators.zendesk_state.tickets[104]
         assert ticket.status == "hold"
         play_jira_reply(stack, 104, "We found the cause.", process=False)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # ends as soon as the ticket opens; long only on a loaded machine
         while ticket.status != "open" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ticket.status == "open"
