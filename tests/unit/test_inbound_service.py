@@ -281,6 +281,8 @@ def test_a_note_zendesk_took_just_before_a_crash_is_not_written_again(world: Wor
     # The stopped process's request may still be on its way to Zendesk: the ticket is read only after.
     early = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=6))
     assert early.retrying == 1 and len(world.zendesk.updates) == 1 and world.zendesk.comment_reads == 0
+    waiting = world.store.get_inbound(1)
+    assert waiting is not None and waiting.attempts == 0  # a pause, not a failed attempt
     report = restarted.process_pending(now=datetime.now(UTC) + timedelta(seconds=60))
     assert len(world.zendesk.updates) == 1 and report.ignored == 1 and report.processed == 0
     assert world.store.noted_comments(104, [("10001", "901", "created")])

@@ -48,7 +48,7 @@ from escalink.ports.inbound import SyncHelpdesk, SyncStore, SyncTracker
 from escalink.ports.store import LinkRecord
 from escalink.ports.sync_store import InboundRecord
 from escalink.services.inbound_accept import InboundReceiver, Receipt
-from escalink.services.inbound_apply import Outcome, TicketWork, apply_ticket
+from escalink.services.inbound_apply import WAIT_FOR_EARLIER_WRITE, Outcome, TicketWork, apply_ticket
 from escalink.services.sync_policy import (
     CHANGED,
     IssueSection,
@@ -304,7 +304,13 @@ class InboundSync(InboundReceiver):
                 self._delivered.add((record.id, ticket_id))
         retry = next((code for _, (kind, code) in results if kind == "retry"), None)
         failed = next((code for _, (kind, code) in results if kind == "failed"), None)
-        if retry is not None:
+        if retry == WAIT_FOR_EARLIER_WRITE:
+            # Not an attempt: the record is due again once the last try can no longer land.
+            started = record.started_at or now
+            self.store.retry_inbound(record.id, attempts=record.attempts, next_try_at=max(
+                now, started + self.write_window), error=retry)
+            report.retrying += 1
+        elif retry is not None:
             self._retry(record, retry, now, report)
         elif failed is not None:
             self._finish(record, "failed", failed, report)

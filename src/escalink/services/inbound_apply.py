@@ -37,6 +37,10 @@ log = structlog.get_logger(__name__)
 Outcome = tuple[str, str]
 
 
+# A resumed write waiting out its predecessor's: a pause, not a failed attempt.
+WAIT_FOR_EARLIER_WRITE = "earlier_write_may_land"
+
+
 @dataclass(slots=True)
 class TicketWork:
     """Everything one batch brings to one ticket.
@@ -66,7 +70,7 @@ def apply_ticket(
     the last try before it reads the ticket's notes to see whether that try landed."""
     last = work.last_started
     if work.resumed and last is not None and (now or datetime.now(UTC)) - last < write_window:
-        return "retry", "earlier_write_may_land"
+        return "retry", WAIT_FOR_EARLIER_WRITE
     sections = [s for s in work.issues.values() if s.paragraphs]
     if not sections and not work.extra:
         return "nothing", "duplicate"
