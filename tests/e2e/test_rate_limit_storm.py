@@ -23,7 +23,10 @@ def test_every_job_completes_after_a_storm_and_none_goes_early(tmp_path: Path) -
         stack.emulators.faults.storm("jira", STORM_SECONDS)
         storm_end = time.time() + STORM_SECONDS
         answers = [api.post("/api/escalations", json=draft_json(stack, t)) for t in TICKETS]
-        assert {a.status_code for a in answers} == {202}, [a.text for a in answers]
+        # Accepted, never refused: queued (202) while the storm holds the create back; one that comes
+        # after the storm on a slow machine may already be done (201).
+        codes = [a.status_code for a in answers]
+        assert set(codes) <= {201, 202} and codes[0] == 202, [(a.status_code, a.text) for a in answers]
         ids = [a.json()["escalation_id"] for a in answers]
         deadline = time.monotonic() + STORM_SECONDS + 90  # generous for a loaded machine; it ends when all are done
         while time.monotonic() < deadline:

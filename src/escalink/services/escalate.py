@@ -300,8 +300,11 @@ class EscalationService:
             active = [j for j in self.store.jobs(escalation_id=escalation_id, limit=1000)
                       if j.state in ("pending", "running")]
             soon = datetime.now(UTC) + timedelta(seconds=1)
-            if self.dispatcher.immediate or all(j.state == "pending" and j.next_try_at and j.next_try_at > soon
-                                                for j in active):
+            # No job left active but a state not yet final: the last job's settle step is writing it now.
+            if active and (self.dispatcher.immediate or all(
+                    j.state == "pending" and j.next_try_at and j.next_try_at > soon for j in active)):
+                return rec
+            if not active and self.dispatcher.immediate:
                 return rec
             time.sleep(0.05)
 
