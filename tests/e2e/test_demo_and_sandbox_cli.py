@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 import httpx
+from rich.console import Console
 from typer.testing import CliRunner
 
 from escalink.cli import app
 from escalink.policy import load_policy
+from escalink.sandbox.demo import print_rows
 
 KEYS = {"ticket", "area", "jira_key", "issue_type", "request_type", "priority", "zendesk_status",
         "vendor_calls", "attachments", "phi_refused", "phi_findings", "phi_kept_out_of_jira",
@@ -32,6 +34,10 @@ def test_demo_json_escalates_every_seeded_ticket_within_the_call_budget() -> Non
     # 5 + 2 per attachment; a draft whose PHI moved to a note adds that note (written before the create).
     assert all(r["vendor_calls"] <= 5 + 2 * r["attachments"] + bool(r["phi_kept_out_of_jira"]) for r in rows)
     assert len({r["jira_key"] for r in rows}) == len(rows)
+
+    console = Console(record=True, width=200)
+    print_rows(rows, console)
+    assert "within budget (5 + 2 per attachment, 1 more for a PHI note): yes" in console.export_text()
     assert {r["issue_type"] for r in rows} == {"Bug", "[System] Service Request"}
     assert any(r["attachments"] > 0 for r in rows)
     # Drafts where the agent slipped PHI in: refused first, then sent with the PHI moved to a note.

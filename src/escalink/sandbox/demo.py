@@ -127,11 +127,12 @@ def print_rows(rows: list[dict[str, Any]], console: Console | None = None) -> No
     for row in rows:
         table.add_row(*(_cell(row, key) for key, _ in TABLE))
     console.print(table)
-    budget_ok = all(r["vendor_calls"] <= 5 + 2 * r["attachments"] for r in rows)
+    # A draft whose PHI moved to a note adds that note, written before the create.
+    budget_ok = all(r["vendor_calls"] <= 5 + 2 * r["attachments"] + bool(r["phi_kept_out_of_jira"]) for r in rows)
     held = sum(1 for r in rows if r["zendesk_status"] == "hold")
     guarded = [r for r in rows if r["phi_refused"]]
     console.print(f"{len(rows)} tickets escalated, {held} on hold; vendor calls within budget "
-                  f"(5 + 2 per attachment): {'yes' if budget_ok else 'NO'}")
+                  f"(5 + 2 per attachment, 1 more for a PHI note): {'yes' if budget_ok else 'NO'}")
     clean = "yes" if all(r["phi_kept_out_of_jira"] for r in guarded) else "NO"
     console.print(f"{len(guarded)} drafts carried PHI: refused first, then sent with the PHI moved to a Zendesk "
                   f"internal note; Jira text clean: {clean}")
