@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chaos_procs import EmulatorProcess, Escalink, base_env, drop_schema, flush_redis, pg_schema
+from bench_infra import drop_schema, pg_schema
+from chaos_procs import EmulatorProcess, Escalink, base_env, flush_redis
 from chaos_traffic import Escalations, Replies, Stop, settle, vendor_mark
 
 from escalink.sandbox import chaos_cases
@@ -239,7 +240,7 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
     tickets_n, events_n = SCALES[args.scale]
     schema = None
     if args.store == "postgres":
-        schema, database_url = pg_schema(args.database_url)
+        schema, database_url = pg_schema(args.database_url, "chaos")
     else:
         database_url = f"sqlite:///{workdir / 'escalink.db'}"
     if args.workers:

@@ -25,7 +25,6 @@ import asyncio
 import gc
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from bench_infra import drop_schema, free_port, pg_schema
 from sqlalchemy import create_engine, text
 
 from escalink.adapters.jira.webhook import DELIVERY_HEADER
@@ -64,30 +64,6 @@ class Run:
     start: float = 0.0
     end: float = 0.0
     server_cpu: float | None = None  # seconds, while the load ran (None where /proc is not there)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pg_schema(base_url: str) -> tuple[str, str]:
-    """A fresh schema on the server of `base_url`; returns (schema, URL whose search_path is it)."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in base_url else "?"
-    return schema, f"{base_url}{sep}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(base_url: str, schema: str) -> None:
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -275,7 +251,7 @@ def main() -> None:
         workdir = Path(tmp)
         schema = None
         if args.database_url:
-            schema, database_url = pg_schema(args.database_url)
+            schema, database_url = pg_schema(args.database_url, "bench")
         else:
             database_url = f"sqlite:///{workdir / 'escalink.db'}"
         try:
