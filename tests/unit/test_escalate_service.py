@@ -291,3 +291,29 @@ def test_a_retried_upload_whose_answer_was_lost_is_not_sent_twice(store: SqlStor
     tr.calls.clear()
     handler.run(dataclasses.replace(job, attempts=1), "w")  # a first attempt does not look
     assert [c[0] for c in tr.calls] == ["attach"]
+
+
+class LateFinalState:
+    """The store as a queued request sees it while the last job's settle step is still writing the state."""
+
+    def __init__(self, store: SqlStore, stale_reads: int) -> None:
+        self._store, self.stale_reads, self.reads = store, stale_reads, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def get_escalation(self, escalation_id: str) -> Any:
+        self.reads += 1
+        rec = self._store.get_escalation(escalation_id)
+        return dataclasses.replace(rec, state="created") if self.reads <= self.stale_reads else rec
+
+
+def test_a_queued_answer_waits_for_the_final_state_once_no_job_is_left(store: SqlStore) -> None:
+    svc = service(store, FakeHelpdesk(), FakeTracker())
+    done = svc.escalate(bug_draft())
+    assert all(j.state == "done" for j in store.jobs(escalation_id=done.escalation_id))
+    late = LateFinalState(store, stale_reads=3)
+    svc.store = late  # type: ignore[assignment]
+    svc.dispatcher = SimpleNamespace(immediate=False)  # type: ignore[assignment]
+    rec = svc._settle_wait(done.escalation_id, wait_seconds=5.0)
+    assert rec.state == "done" and late.reads == 4

@@ -295,16 +295,14 @@ class EscalationService:
             rec = self.store.get_escalation(escalation_id)
             if rec is None:
                 raise NotFound(f"No escalation {escalation_id}.")
-            if rec.state in FINAL_STATES or time.monotonic() >= deadline:
+            if rec.state in FINAL_STATES or time.monotonic() >= deadline or self.dispatcher.immediate:
                 return rec
             active = [j for j in self.store.jobs(escalation_id=escalation_id, limit=1000)
                       if j.state in ("pending", "running")]
             soon = datetime.now(UTC) + timedelta(seconds=1)
-            # No job left active but a state not yet final: the last job's settle step is writing it now.
-            if active and (self.dispatcher.immediate or all(
-                    j.state == "pending" and j.next_try_at and j.next_try_at > soon for j in active)):
-                return rec
-            if not active and self.dispatcher.immediate:
+            # No job left active but a state not yet final: the last job's settle step is writing it now, so
+            # keep polling; only jobs all waiting for a later retry end the wait early.
+            if active and all(j.state == "pending" and j.next_try_at and j.next_try_at > soon for j in active):
                 return rec
             time.sleep(0.05)
 
